@@ -1,0 +1,55 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+// Rooms and arrows (see ../shared/design.md): ClaimgateCLI → Claimgate → {HTTPServer, Storage};
+// only HTTPServer sees libmicrohttpd, only Storage sees libsqlite3.
+let package = Package(
+    name: "claimgate",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "claimgate", targets: ["ClaimgateCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CMicroHTTPD", pkgConfig: "libmicrohttpd",
+            providers: [.apt(["libmicrohttpd-dev"]), .brew(["libmicrohttpd"])]),
+        .target(name: "CMHDShim", dependencies: ["CMicroHTTPD"]),
+        .target(name: "HTTPServer", dependencies: ["CMicroHTTPD", "CMHDShim"]),
+        .systemLibrary(
+            name: "CSQLite", pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"]), .brew(["sqlite"])]),
+        .target(name: "Storage", dependencies: ["CSQLite"]),
+        .target(
+            name: "Claimgate",
+            dependencies: [
+                "HTTPServer", "Storage",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]),
+        .executableTarget(
+            name: "ClaimgateCLI",
+            dependencies: [
+                "Claimgate",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
+        .testTarget(name: "StorageTests", dependencies: ["Storage"]),
+        .testTarget(
+            name: "ClaimgateTests",
+            dependencies: [
+                "Claimgate", "HTTPServer", "Storage",
+                .product(name: "Configuration", package: "swift-configuration"),
+            ]),
+    ]
+)

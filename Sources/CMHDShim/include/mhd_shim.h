@@ -1,0 +1,33 @@
+#ifndef CMHDSHIM_H
+#define CMHDSHIM_H
+/* Small C functions for what Swift cannot call directly: libmicrohttpd's variadic entry points,
+ * its va_list logger, and sockaddr construction for a configured bind host. */
+#include <stdint.h>
+#include <microhttpd.h>
+
+/* Receives one formatted libmicrohttpd log line. */
+typedef void (*mhd_shim_log_fn)(void *cls, const char *message);
+
+/* Starts a daemon bound to host:port (host may be NULL for all interfaces; numeric IPv4/IPv6 or a
+ * resolvable name). `options` is an MHD_OPTION_END-terminated array passed via MHD_OPTION_ARRAY.
+ * When `logger` is non-NULL, MHD's error log is formatted and forwarded to it.
+ * On failure returns NULL and writes a short reason into `error` (if non-NULL). */
+struct MHD_Daemon *mhd_shim_start_daemon(unsigned int flags, const char *host, uint16_t port,
+                                         MHD_AccessHandlerCallback handler, void *handler_cls,
+                                         const struct MHD_OptionItem *options,
+                                         mhd_shim_log_fn logger, void *logger_cls,
+                                         char *error, size_t error_len);
+
+/* The port the daemon is bound to (useful with port 0), or 0. */
+uint16_t mhd_shim_bound_port(struct MHD_Daemon *daemon);
+
+/* How many headers named `name` (case-insensitive) the request carries. */
+unsigned int mhd_shim_count_headers(struct MHD_Connection *connection, const char *name);
+
+/* Total bytes of all request header names and values. */
+size_t mhd_shim_header_bytes(struct MHD_Connection *connection);
+
+/* Sets a per-connection inactivity timeout in seconds. */
+enum MHD_Result mhd_shim_set_connection_timeout(struct MHD_Connection *connection, unsigned int seconds);
+
+#endif

@@ -1,0 +1,117 @@
+#include "mhd_shim.h"
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+/* Every daemon in the process forwards to the same Swift function, which finds its server
+ * through the context pointer; so one function pointer, written before any daemon starts, is enough. */
+static mhd_shim_log_fn shim_log_fn = NULL;
+
+static void shim_log_trampoline(void *cls, const char *fmt, va_list ap) {
+    char buffer[1024];
+    vsnprintf(buffer, sizeof buffer, fmt, ap);
+    size_t n = strlen(buffer);
+    while (n > 0 && (buffer[n - 1] == '\n' || buffer[n - 1] == '\r')) buffer[--n] = '\0';
+    mhd_shim_log_fn fn = __atomic_load_n(&shim_log_fn, __ATOMIC_ACQUIRE);
+    if (fn) fn(cls, buffer);
+}
+
+struct MHD_Daemon *mhd_shim_start_daemon(unsigned int flags, const char *host, uint16_t port,
+                                         MHD_AccessHandlerCallback handler, void *handler_cls,
+                                         const struct MHD_OptionItem *options,
+                                         mhd_shim_log_fn logger, void *logger_cls,
+                                         char *error, size_t error_len) {
+    struct sockaddr_storage address;
+    memset(&address, 0, sizeof address);
+    int have_address = 0;
+    if (host != NULL && host[0] != '\0') {
+        struct addrinfo hints, *result = NULL;
+        memset(&hints, 0, sizeof hints);
+        hints.ai_family = AF_UNSPEC;
+        hints.ai_socktype = SOCK_STREAM;
+        int rc = getaddrinfo(host, NULL, &hints, &result);
+        if (rc != 0 || result == NULL) {
+            if (error) snprintf(error, error_len, "cannot resolve host '%s': %s", host, gai_strerror(rc));
+            return NULL;
+        }
+        memcpy(&address, result->ai_addr, result->ai_addrlen);
+        freeaddrinfo(result);
+        if (address.ss_family == AF_INET) {
+            ((struct sockaddr_in *)&address)->sin_port = htons(port);
+        } else if (address.ss_family == AF_INET6) {
+            ((struct sockaddr_in6 *)&address)->sin6_port = htons(port);
+            flags |= MHD_USE_IPv6;
+        }
+        have_address = 1;
+    }
+    void *log_ctx = NULL;
+    if (logger != NULL) {
+        __atomic_store_n(&shim_log_fn, logger, __ATOMIC_RELEASE);
+        log_ctx = logger_cls;
+        flags |= MHD_USE_ERROR_LOG;
+    }
+    struct MHD_Daemon *daemon;
+    if (have_address && log_ctx) {
+        daemon = MHD_start_daemon(flags, port, NULL, NULL, handler, handler_cls,
+                                  MHD_OPTION_EXTERNAL_LOGGER, shim_log_trampoline, log_ctx,
+                                  MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&address,
+                                  MHD_OPTION_ARRAY, options, MHD_OPTION_END);
+    } else if (have_address) {
+        daemon = MHD_start_daemon(flags, port, NULL, NULL, handler, handler_cls,
+                                  MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&address,
+                                  MHD_OPTION_ARRAY, options, MHD_OPTION_END);
+    } else if (log_ctx) {
+        daemon = MHD_start_daemon(flags, port, NULL, NULL, handler, handler_cls,
+                                  MHD_OPTION_EXTERNAL_LOGGER, shim_log_trampoline, log_ctx,
+                                  MHD_OPTION_ARRAY, options, MHD_OPTION_END);
+    } else {
+        daemon = MHD_start_daemon(flags, port, NULL, NULL, handler, handler_cls,
+                                  MHD_OPTION_ARRAY, options, MHD_OPTION_END);
+    }
+    if (daemon == NULL && error) snprintf(error, error_len, "libmicrohttpd could not start on port %u", port);
+    return daemon;
+}
+
+uint16_t mhd_shim_bound_port(struct MHD_Daemon *daemon) {
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(daemon, MHD_DAEMON_INFO_BIND_PORT);
+    return info ? info->port : 0;
+}
+
+struct count_ctx {
+    const char *name;
+    unsigned int count;
+};
+
+static enum MHD_Result count_iterator(void *cls, enum MHD_ValueKind kind, const char *key, const char *value) {
+    (void)kind; (void)value;
+    struct count_ctx *ctx = (struct count_ctx *)cls;
+    if (key && strcasecmp(key, ctx->name) == 0) ctx->count++;
+    return MHD_YES;
+}
+
+unsigned int mhd_shim_count_headers(struct MHD_Connection *connection, const char *name) {
+    struct count_ctx ctx = { name, 0 };
+    MHD_get_connection_values(connection, MHD_HEADER_KIND, count_iterator, &ctx);
+    return ctx.count;
+}
+
+static enum MHD_Result size_iterator(void *cls, enum MHD_ValueKind kind, const char *key, const char *value) {
+    (void)kind;
+    size_t *total = (size_t *)cls;
+    if (key) *total += strlen(key);
+    if (value) *total += strlen(value);
+    return MHD_YES;
+}
+
+size_t mhd_shim_header_bytes(struct MHD_Connection *connection) {
+    size_t total = 0;
+    MHD_get_connection_values(connection, MHD_HEADER_KIND, size_iterator, &total);
+    return total;
+}
+
+enum MHD_Result mhd_shim_set_connection_timeout(struct MHD_Connection *connection, unsigned int seconds) {
+    return MHD_set_connection_option(connection, MHD_CONNECTION_OPTION_TIMEOUT, seconds);
+}

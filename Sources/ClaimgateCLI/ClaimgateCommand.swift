@@ -1,0 +1,103 @@
+import ArgumentParser
+import Claimgate
+import Foundation
+import Logging
+import ServiceLifecycle
+import Storage
+
+@main
+struct ClaimgateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "claimgate",
+        abstract: "Instant Prisma Postgres databases for your users, with a claim link.",
+        discussion: """
+            Claimgate provisions Prisma Postgres databases in your workspace and lets your users claim \
+            them into their own Prisma workspace.
+
+            Configuration comes from environment variables (CLAIMGATE_PORT, PRISMA_SERVICE_TOKEN, …) \
+            over config/claimgate.json over built-in defaults; README.md lists every key. Without \
+            PRISMA_SERVICE_TOKEN the service runs in sandbox mode against its built-in Prisma emulator.
+            """,
+        version: ClaimgateVersion.current,
+        subcommands: [Serve.self, Migrate.self, Version.self])
+}
+
+/// Options every subcommand that reads configuration shares.
+struct ConfigOptions: ParsableArguments {
+    @Option(name: .long, help: "Path of the JSON configuration file (environment variables override it).")
+    var config: String = "config/claimgate.json"
+
+    /// Loads settings, or prints one clear line and exits with EX_CONFIG (78).
+    func loadSettings() async throws -> Settings {
+        do {
+            let explicit = config != "config/claimgate.json"
+            let providers = try await SettingsLoader.providers(configFile: config, requireFile: explicit)
+            return try SettingsLoader.load(from: providers)
+        } catch let error as ConfigurationError {
+            FileHandle.standardError.write(Data("claimgate: \(error.description)\n".utf8))
+            throw ExitCode(78)
+        }
+    }
+}
+
+func bootstrapLogging(level: String) -> Logger {
+    let logLevel = Logger.Level(rawValue: level) ?? .info
+    LoggingSystem.bootstrap { label in JSONLogHandler(label: label, level: logLevel) }
+    return Logger(label: "claimgate")
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the HTTP service (applies pending migrations first; stops gracefully on SIGTERM/SIGINT).")
+
+    @OptionGroup var options: ConfigOptions
+
+    func run() async throws {
+        let settings = try await options.loadSettings()
+        let logger = bootstrapLogging(level: settings.logLevel)
+        let application: Application
+        do {
+            application = try await Application.build(settings: settings, logger: logger)
+        } catch {
+            logger.critical("cannot start", metadata: ["error": "\(error)"])
+            throw ExitCode(1)
+        }
+        let group = ServiceGroup(configuration: .init(
+            services: [.init(service: ClaimgateService(application: application))],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+        do {
+            try await group.run()
+        } catch {
+            logger.critical("stopped on error", metadata: ["error": "\(error)"])
+            throw ExitCode(1)
+        }
+    }
+}
+
+struct Migrate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Apply pending SQL migrations from the migrations directory to the database, then exit.")
+
+    @OptionGroup var options: ConfigOptions
+
+    func run() async throws {
+        let settings = try await options.loadSettings()
+        let logger = bootstrapLogging(level: settings.logLevel)
+        do {
+            let database = try await Application.openDatabase(settings: settings, logger: logger)
+            await database.close()
+        } catch {
+            logger.critical("migration failed", metadata: ["error": "\(error)"])
+            throw ExitCode(1)
+        }
+    }
+}
+
+struct Version: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print the Claimgate version.")
+
+    func run() {
+        print("claimgate \(ClaimgateVersion.current)")
+    }
+}

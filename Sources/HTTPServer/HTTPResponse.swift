@@ -1,0 +1,58 @@
+/// A complete HTTP response. Bodies are small JSON or HTML documents, so they are held in memory.
+public struct HTTPResponse: Sendable {
+    public var status: Int
+    public var headers: HTTPHeaders
+    public var body: [UInt8]
+    /// The route pattern that produced this response (set by ``Router``), used as a low-cardinality
+    /// label for metrics and access logs. `nil` when no route matched.
+    public var route: String?
+
+    public init(status: Int, headers: HTTPHeaders = HTTPHeaders(), body: [UInt8] = [], route: String? = nil) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+        self.route = route
+    }
+
+    /// A plain-text response.
+    public static func text(_ text: String, status: Int = 200, contentType: String = "text/plain; charset=utf-8") -> HTTPResponse {
+        HTTPResponse(status: status, headers: ["Content-Type": contentType], body: Array(text.utf8))
+    }
+
+    /// A response whose body is already-encoded JSON.
+    public static func json(_ body: [UInt8], status: Int = 200) -> HTTPResponse {
+        HTTPResponse(status: status, headers: ["Content-Type": "application/json"], body: body)
+    }
+
+    /// An HTML page; pages never get cached and never leak the URL through `Referer`.
+    public static func html(_ html: String, status: Int = 200) -> HTTPResponse {
+        HTTPResponse(
+            status: status,
+            headers: [
+                "Content-Type": "text/html; charset=utf-8",
+                "Cache-Control": "no-store",
+                "Referrer-Policy": "no-referrer",
+            ],
+            body: Array(html.utf8))
+    }
+
+    /// A redirect with `303 See Other` (the browser follows it with `GET`).
+    public static func seeOther(_ location: String, headers extra: HTTPHeaders = HTTPHeaders()) -> HTTPResponse {
+        var headers = extra
+        headers.set("Location", location)
+        headers.set("Cache-Control", "no-store")
+        return HTTPResponse(status: 303, headers: headers)
+    }
+}
+
+/// The one seam between the transport and the application: one request in, one response out.
+public protocol HTTPHandler: Sendable {
+    func handle(_ request: HTTPRequest) async -> HTTPResponse
+}
+
+/// Adapts a closure to ``HTTPHandler``.
+public struct ClosureHandler: HTTPHandler {
+    let body: @Sendable (HTTPRequest) async -> HTTPResponse
+    public init(_ body: @escaping @Sendable (HTTPRequest) async -> HTTPResponse) { self.body = body }
+    public func handle(_ request: HTTPRequest) async -> HTTPResponse { await body(request) }
+}

@@ -1,0 +1,66 @@
+/// Production settings of the libmicrohttpd daemon. None of these is optional in production:
+/// MHD's defaults hold idle connections forever and cap connections near 1,000 (see
+/// ../shared/security-notes.md §6).
+public struct ServerConfiguration: Sendable {
+    /// Address to bind: numeric IPv4/IPv6 or a resolvable name; empty binds every interface.
+    public var host: String
+    /// Port to bind; 0 picks a free one (read it back from ``HTTPServer/port``).
+    public var port: UInt16
+    /// Polling threads (epoll); defaults to the number of cores.
+    public var threadPoolSize: Int
+    /// Simultaneous connections, suspended ones included.
+    public var connectionLimit: Int
+    /// Idle seconds before a connection is closed (suspended connections are exempt; see ``handlerTimeout``).
+    public var connectionTimeoutSeconds: Int
+    /// Per-connection memory pool (headers and I/O buffers); a request whose headers overflow it gets 431.
+    public var connectionMemoryLimitBytes: Int
+    /// Largest request body accepted; larger bodies get 413 and are not buffered.
+    public var maxBodyBytes: Int
+    /// Largest total size of request header names and values; larger gets 431.
+    public var maxHeaderBytes: Int
+    /// Longest a handler may run before the client gets a 503 problem.
+    public var handlerTimeout: Duration
+    /// Longest a graceful stop waits for in-flight requests.
+    public var drainTimeout: Duration
+    /// Receives libmicrohttpd's own error messages.
+    public var errorLog: @Sendable (String) -> Void
+
+    public init(
+        host: String = "127.0.0.1",
+        port: UInt16 = 8080,
+        threadPoolSize: Int = 0,
+        connectionLimit: Int = 10_000,
+        connectionTimeoutSeconds: Int = 30,
+        connectionMemoryLimitBytes: Int = 64 * 1024,
+        maxBodyBytes: Int = 1 << 20,
+        maxHeaderBytes: Int = 16 * 1024,
+        handlerTimeout: Duration = .seconds(30),
+        drainTimeout: Duration = .seconds(10),
+        errorLog: @escaping @Sendable (String) -> Void = { _ in }
+    ) {
+        self.host = host
+        self.port = port
+        self.threadPoolSize = threadPoolSize
+        self.connectionLimit = connectionLimit
+        self.connectionTimeoutSeconds = connectionTimeoutSeconds
+        self.connectionMemoryLimitBytes = connectionMemoryLimitBytes
+        self.maxBodyBytes = maxBodyBytes
+        self.maxHeaderBytes = maxHeaderBytes
+        self.handlerTimeout = handlerTimeout
+        self.drainTimeout = drainTimeout
+        self.errorLog = errorLog
+    }
+}
+
+/// What the server reports about each finished request (for access logs and metrics).
+public struct AccessRecord: Sendable {
+    public var requestID: String
+    public var method: String
+    /// The request path. Callers that log it should strip anything secret (see the claim routes).
+    public var path: String
+    /// The matched route pattern, or a fixed label such as `rejected` for transport-level refusals.
+    public var route: String
+    public var status: Int
+    public var duration: Duration
+    public var responseBytes: Int
+}
