@@ -43,12 +43,13 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
-        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
-        .testTarget(name: "StorageTests", dependencies: ["Storage"]),
+        .target(name: "TestSupport", path: "Tests/Support"),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TestSupport"]),
+        .testTarget(name: "StorageTests", dependencies: ["Storage", "TestSupport"]),
         .testTarget(
             name: "ClaimgateTests",
             dependencies: [
-                "Claimgate", "HTTPServer", "Storage",
+                "Claimgate", "HTTPServer", "Storage", "TestSupport",
                 .product(name: "Configuration", package: "swift-configuration"),
             ]),
     ]

@@ -1,0 +1,46 @@
+import Foundation
+import HTTPServer
+import Synchronization
+
+/// Counts calls per path so tests can prove a request was (or was never) handled.
+final class HitCounter: Sendable {
+    private let hits = Mutex<[String: Int]>([:])
+    func hit(_ path: String) { hits.withLock { $0[path, default: 0] += 1 } }
+    func count(_ path: String) -> Int { hits.withLock { $0[path] ?? 0 } }
+}
+
+/// A real server on an ephemeral loopback port with a small test application.
+func startTestServer(
+    maxBodyBytes: Int = 4096, maxHeaderBytes: Int = 8192, handlerTimeout: Duration = .seconds(30),
+    counter: HitCounter = HitCounter()
+) throws -> MicroHTTPServer {
+    var router = Router()
+    router.get("/hello/:name") { request in
+        counter.hit(request.path)
+        let name = request.pathParameters["name"] ?? "?"
+        let tags = request.queryValues("tag").joined(separator: ",")
+        return .text("hello \(name) [\(tags)]")
+    }
+    router.post("/echo") { request in
+        counter.hit(request.path)
+        return HTTPResponse(status: 200, headers: ["Content-Type": "application/octet-stream"], body: request.body)
+    }
+    router.get("/smuggled") { request in
+        counter.hit(request.path)
+        return .text("smuggled")
+    }
+    router.get("/slow") { request in
+        counter.hit(request.path)
+        let milliseconds = Int(request.queryValue("ms") ?? "300") ?? 300
+        try? await Task.sleep(for: .milliseconds(milliseconds))
+        return .text("slow done")
+    }
+    let server = MicroHTTPServer(
+        configuration: ServerConfiguration(
+            host: "127.0.0.1", port: 0, threadPoolSize: 2, connectionTimeoutSeconds: 5,
+            maxBodyBytes: maxBodyBytes, maxHeaderBytes: maxHeaderBytes, handlerTimeout: handlerTimeout,
+            drainTimeout: .seconds(5)),
+        handler: router)
+    try server.start()
+    return server
+}
