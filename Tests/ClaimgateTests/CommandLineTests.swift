@@ -1,0 +1,121 @@
+import Foundation
+import TestSupport
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs the real `claimgate` executable.
+struct ClaimgateProcess {
+    let process: Process
+    let output: URL
+
+    static func launch(_ arguments: [String], environment: [String: String]) throws -> ClaimgateProcess {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: TestPaths.claimgateBinary)
+        process.arguments = arguments
+        process.currentDirectoryURL = TestPaths.packageRoot
+        var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("CLAIMGATE_") && !$0.key.hasPrefix("PRISMA_") }
+        env.merge(environment) { _, new in new }
+        process.environment = env
+        let output = TestPaths.temporaryDirectory().appendingPathComponent("output.log")
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: output)
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        return ClaimgateProcess(process: process, output: output)
+    }
+
+    /// Waits for exit (bounded) and returns the status and everything printed.
+    func finish(timeout: Duration = .seconds(20)) async throws -> (status: Int32, output: String) {
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        if process.isRunning { process.terminate(); Issue.record("process did not exit in time") }
+        process.waitUntilExit()
+        return (process.terminationStatus, (try? String(contentsOf: output, encoding: .utf8)) ?? "")
+    }
+
+    var printed: String { (try? String(contentsOf: output, encoding: .utf8)) ?? "" }
+}
+
+/// A free loopback port (bound, read, released).
+func freePort() throws -> UInt16 {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+            bind(fd, pointer, length) == 0 ? getsockname(fd, pointer, &length) : -1
+        }
+    }
+    return UInt16(bigEndian: address.sin_port)
+}
+
+@Suite("The claimgate command", .serialized)
+struct CommandLineTests {
+    func environment(database: String, port: UInt16 = 0) -> [String: String] {
+        ["CLAIMGATE_DATABASE_PATH": database, "CLAIMGATE_PORT": "\(port)", "CLAIMGATE_DATABASE_SYNCHRONOUS": "NORMAL"]
+    }
+
+    @Test("serve answers over HTTP and exits 0 on SIGTERM after draining")
+    func serveAndTerminate() async throws {
+        let database = TestPaths.temporaryDirectory().appendingPathComponent("cli.sqlite").path
+        let port = try freePort()
+        let run = try ClaimgateProcess.launch(["serve"], environment: environment(database: database, port: port))
+        let client = TestClient(port: port)
+        var status = 0
+        let deadline = ContinuousClock.now + .seconds(15)
+        while status != 200 && ContinuousClock.now < deadline {
+            status = (try? await client.get("/readyz"))?.status ?? 0
+            if status != 200 { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        #expect(status == 200)
+        kill(run.process.processIdentifier, SIGTERM)
+        let (exit, output) = try await run.finish()
+        #expect(exit == 0)
+        #expect(output.contains(#""msg":"draining""#))
+        #expect(output.contains(#""msg":"stopped""#))
+        #expect(FileManager.default.fileExists(atPath: database))
+    }
+
+    @Test("migrate brings a fresh database to the latest version and is a no-op the second time")
+    func migrate() async throws {
+        let database = TestPaths.temporaryDirectory().appendingPathComponent("m.sqlite").path
+        let first = try await ClaimgateProcess.launch(["migrate"], environment: environment(database: database)).finish()
+        #expect(first.status == 0)
+        let latest = try FileManager.default.contentsOfDirectory(
+            atPath: TestPaths.packageRoot.appendingPathComponent("migrations").path
+        ).filter { $0.hasSuffix(".sql") }.count
+        #expect(first.output.contains(#""schema_version":"\#(latest)""#))
+        let second = try await ClaimgateProcess.launch(["migrate"], environment: environment(database: database)).finish()
+        #expect(second.status == 0)
+        #expect(second.output.contains(#""migrations_applied":"""#))
+        #expect(second.output.contains(#""schema_version":"\#(latest)""#))
+    }
+
+    @Test("an invalid setting stops the start with exit 78 and one line naming the key")
+    func invalidConfiguration() async throws {
+        var env = environment(database: "/tmp/never.sqlite")
+        env["CLAIMGATE_ENCRYPTION_KEY"] = "not-base64-secret-canary"
+        let (status, output) = try await ClaimgateProcess.launch(["serve"], environment: env).finish()
+        #expect(status == 78)
+        #expect(output.contains("CLAIMGATE_ENCRYPTION_KEY"))
+        #expect(!output.contains("not-base64-secret-canary"))
+        #expect(output.split(separator: "\n").count == 1)
+    }
+
+    @Test("version and --help speak to a newcomer")
+    func versionAndHelp() async throws {
+        let version = try await ClaimgateProcess.launch(["version"], environment: [:]).finish()
+        #expect(version.status == 0)
+        #expect(version.output.hasPrefix("claimgate "))
+        let help = try await ClaimgateProcess.launch(["--help"], environment: [:]).finish()
+        #expect(help.status == 0)
+        for word in ["serve", "migrate", "version", "sandbox"] { #expect(help.output.contains(word)) }
+    }
+}

@@ -1,0 +1,55 @@
+import Claimgate
+import Foundation
+import TestSupport
+import Testing
+
+@Suite("Operations endpoints over loopback")
+struct OperationsTests {
+    @Test("healthz, readyz and metrics answer; metrics count requests by route and status")
+    func operations() async throws {
+        let app = try await RunningApp.start()
+        let client = app.client
+        let health = try await client.get("/healthz")
+        #expect(health.status == 200)
+        #expect(try health.json()["status"] as? String == "ok")
+        let ready = try await client.get("/readyz")
+        #expect(ready.status == 200)
+        #expect(try ready.json()["status"] as? String == "ready")
+        for _ in 0..<3 { _ = try await client.get("/healthz") }
+        _ = try await client.get("/does-not-exist")
+        let metrics = try await client.get("/metrics")
+        #expect(metrics.status == 200)
+        #expect(metrics.header("Content-Type")?.hasPrefix("text/plain; version=0.0.4") == true)
+        let text = metrics.text
+        #expect(text.contains(#"claimgate_http_requests_total{method="GET",route="/healthz",status="200"} 4"#))
+        #expect(text.contains(#"claimgate_http_requests_total{method="GET",route="unmatched",status="404"} 1"#))
+        #expect(text.contains(#"claimgate_http_request_duration_seconds_count{method="GET",route="/readyz"} 1"#))
+        await app.stop()
+    }
+
+    @Test("readyz answers 503 problem when the database is gone")
+    func notReady() async throws {
+        let app = try await RunningApp.start()
+        await app.application.database.close()
+        let ready = try await app.client.get("/readyz")
+        #expect(ready.status == 503)
+        #expect(ready.header("Content-Type") == "application/problem+json")
+        #expect(try ready.json()["code"] as? String == "not-ready")
+        await app.application.server.stop()
+    }
+
+    @Test("every request is logged as one JSON line with the request id it returned")
+    func accessLog() async throws {
+        let app = try await RunningApp.start()
+        let reply = try await app.client.get("/healthz", headers: ["X-Request-Id": "trace-me-42"])
+        #expect(reply.header("X-Request-Id") == "trace-me-42")
+        await app.stop()
+        let line = try #require(app.logs.lines.first { $0.contains("trace-me-42") })
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        #expect(object["msg"] as? String == "request")
+        #expect(object["route"] as? String == "/healthz")
+        #expect(object["status"] as? String == "200")
+        #expect(object["level"] as? String == "info")
+        #expect(app.logs.lines.allSatisfy { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) != nil })
+    }
+}
