@@ -8,7 +8,8 @@ struct OperationsRoutes {
     let metrics: HTTPMetrics
 
     func register(in router: inout Router) {
-        router.get("/healthz") { _ in
+        // Liveness and metrics answer on the polling thread: they never queue behind handler work.
+        router.addImmediate("GET", "/healthz") { _ in
             .json(Array(#"{"status":"ok","version":"\#(ClaimgateVersion.current)"}"#.utf8))
         }
         router.get("/readyz") { request in
@@ -20,7 +21,7 @@ struct OperationsRoutes {
             }
             return .json(Array(#"{"status":"ready","checks":{"database":"ok"}}"#.utf8))
         }
-        router.get("/metrics") { _ in
+        router.addImmediate("GET", "/metrics") { _ in
             HTTPResponse(
                 status: 200, headers: ["Content-Type": "text/plain; version=0.0.4; charset=utf-8"],
                 body: metrics.exposition())

@@ -48,6 +48,17 @@ public struct HTTPResponse: Sendable {
 /// The one seam between the transport and the application: one request in, one response out.
 public protocol HTTPHandler: Sendable {
     func handle(_ request: HTTPRequest) async -> HTTPResponse
+
+    /// A response that can be produced at once, without waiting for anything, or `nil`.
+    ///
+    /// The server calls this on its polling thread before suspending the connection; a non-nil
+    /// answer skips the task hop (used for health checks, which must never queue behind work).
+    /// Implementations must not block.
+    func immediateResponse(to request: HTTPRequest) -> HTTPResponse?
+}
+
+extension HTTPHandler {
+    public func immediateResponse(to request: HTTPRequest) -> HTTPResponse? { nil }
 }
 
 /// Adapts a closure to ``HTTPHandler``.

@@ -188,8 +188,7 @@ public final class MicroHTTPServer: @unchecked Sendable {
             let problem = ProblemDetails.bodyTooLarge(limit: configuration.maxBodyBytes)
             return answer(state, problem.response(requestID: state.requestID), route: "rejected", close: true)
         }
-        dispatch(state)
-        return .YES
+        return dispatch(state)
     }
 
     /// Checks the request head before any body is read.
@@ -218,13 +217,17 @@ public final class MicroHTTPServer: @unchecked Sendable {
         return nil
     }
 
-    private func dispatch(_ state: RequestState) {
+    /// Answers at once when the handler can, else suspends the connection and runs the handler.
+    private func dispatch(_ state: RequestState) -> MHD_Result {
         state.dispatched = true
         let request = HTTPRequest(
             method: state.method, path: state.path,
             query: connectionValues(state.connection, kind: .GET_ARGUMENT_KIND),
             headers: state.headers, body: state.body, requestID: state.requestID)
         state.body = []
+        if let response = handler.immediateResponse(to: request) {
+            return answer(state, response, route: response.route ?? "unmatched", close: draining.load(ordering: .relaxed))
+        }
         suspended.withLock { $0[ObjectIdentifier(state)] = state }
         MHD_suspend_connection(state.connection)
         let handler = self.handler
@@ -232,6 +235,7 @@ public final class MicroHTTPServer: @unchecked Sendable {
             let response = await handler.handle(request)
             self.complete(state, with: response)
         }
+        return .YES
     }
 
     /// Hands a response to a suspended request and resumes its connection (first answer wins).

@@ -5,12 +5,15 @@
 /// are problem documents. `HEAD` is served by the `GET` route.
 public struct Router: HTTPHandler {
     public typealias Handler = @Sendable (HTTPRequest) async -> HTTPResponse
+    /// A handler that answers at once and never blocks (see ``HTTPHandler/immediateResponse(to:)``).
+    public typealias ImmediateHandler = @Sendable (HTTPRequest) -> HTTPResponse
 
     struct Route: Sendable {
         let method: String
         let pattern: String
         let segments: [Segment]
         let handler: Handler
+        let immediate: ImmediateHandler?
     }
 
     enum Segment: Sendable, Equatable {
@@ -24,10 +27,33 @@ public struct Router: HTTPHandler {
 
     /// Registers a handler for a method and pattern.
     public mutating func add(_ method: String, _ pattern: String, _ handler: @escaping Handler) {
-        let segments = Router.split(pattern).map { part -> Segment in
-            part.hasPrefix(":") ? .parameter(String(part.dropFirst())) : .literal(part)
+        routes.append(Route(
+            method: method.uppercased(), pattern: pattern, segments: Router.segments(pattern), handler: handler,
+            immediate: nil))
+    }
+
+    /// Registers a handler that answers on the server's polling thread, with no task hop. Only for
+    /// work that is tiny and never waits (health checks, static answers).
+    public mutating func addImmediate(_ method: String, _ pattern: String, _ handler: @escaping ImmediateHandler) {
+        routes.append(Route(
+            method: method.uppercased(), pattern: pattern, segments: Router.segments(pattern),
+            handler: { handler($0) }, immediate: handler))
+    }
+
+    public func immediateResponse(to request: HTTPRequest) -> HTTPResponse? {
+        let parts = Router.split(request.path)
+        let method = request.method == "HEAD" ? "GET" : request.method
+        for route in routes {
+            guard let parameters = Router.match(route.segments, parts) else { continue }
+            guard route.method == method else { continue }
+            guard let immediate = route.immediate else { return nil }
+            var routed = request
+            routed.pathParameters = parameters
+            var response = immediate(routed)
+            if response.route == nil { response.route = route.pattern }
+            return response
         }
-        routes.append(Route(method: method.uppercased(), pattern: pattern, segments: segments, handler: handler))
+        return nil
     }
 
     public mutating func get(_ pattern: String, _ handler: @escaping Handler) { add("GET", pattern, handler) }
@@ -60,6 +86,10 @@ public struct Router: HTTPHandler {
         var response = ProblemDetails.notFound(request.path).response(requestID: request.requestID)
         response.route = "unmatched"
         return response
+    }
+
+    static func segments(_ pattern: String) -> [Segment] {
+        split(pattern).map { part in part.hasPrefix(":") ? .parameter(String(part.dropFirst())) : .literal(part) }
     }
 
     static func split(_ path: String) -> [String] {
