@@ -15,6 +15,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
         .systemLibrary(
@@ -26,10 +27,16 @@ let package = Package(
             name: "CSQLite", pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"]), .brew(["sqlite"])]),
         .target(name: "Storage", dependencies: ["CSQLite"]),
+        .target(name: "Secrets"),
+        .target(name: "PrismaAPI", dependencies: ["Secrets"]),
+        .target(
+            name: "PrismaEmulator",
+            dependencies: ["HTTPServer", "PrismaAPI", "Secrets", .product(name: "Crypto", package: "swift-crypto")]),
         .target(
             name: "Claimgate",
             dependencies: [
-                "HTTPServer", "Storage",
+                "HTTPServer", "Storage", "Secrets", "PrismaAPI", "PrismaEmulator",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -38,7 +45,7 @@ let package = Package(
         .executableTarget(
             name: "ClaimgateCLI",
             dependencies: [
-                "Claimgate",
+                "Claimgate", "PrismaEmulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -46,10 +53,11 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/Support"),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TestSupport"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "TestSupport"]),
+        .testTarget(name: "PrismaAPITests", dependencies: ["PrismaAPI", "PrismaEmulator", "Secrets", "TestSupport"]),
         .testTarget(
             name: "ClaimgateTests",
             dependencies: [
-                "Claimgate", "HTTPServer", "Storage", "TestSupport",
+                "Claimgate", "HTTPServer", "Storage", "Secrets", "PrismaAPI", "PrismaEmulator", "TestSupport",
                 .product(name: "Configuration", package: "swift-configuration"),
             ]),
     ]

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPServer
 import Logging
+import PrismaAPI
 import Storage
 
 /// The assembled service: database, routes, server. `main` only builds one of these from
@@ -10,15 +11,18 @@ public final class Application: Sendable {
     public let database: Database
     public let metrics: HTTPMetrics
     public let server: MicroHTTPServer
+    public let prisma: PrismaConnection
     let logger: Logger
 
     /// Opens and migrates the database and wires every route. Does not bind yet (see ``start()``).
     public static func build(settings: Settings, logger: Logger) async throws -> Application {
         let database = try await openDatabase(settings: settings, logger: logger)
+        let prisma = try PrismaConnection.make(settings: settings, logger: logger)
         let metrics = HTTPMetrics()
         var router = Router()
         OperationsRoutes(database: database, metrics: metrics).register(in: &router)
-        return Application(settings: settings, database: database, metrics: metrics, router: router, logger: logger)
+        return Application(
+            settings: settings, database: database, prisma: prisma, metrics: metrics, router: router, logger: logger)
     }
 
     /// Opens the configured database file (creating its directory) and applies pending migrations.
@@ -39,9 +43,13 @@ public final class Application: Sendable {
         return database
     }
 
-    private init(settings: Settings, database: Database, metrics: HTTPMetrics, router: Router, logger: Logger) {
+    private init(
+        settings: Settings, database: Database, prisma: PrismaConnection, metrics: HTTPMetrics, router: Router,
+        logger: Logger
+    ) {
         self.settings = settings
         self.database = database
+        self.prisma = prisma
         self.metrics = metrics
         self.logger = logger
         let serverLogger = logger
@@ -56,7 +64,7 @@ public final class Application: Sendable {
                     "request_id": "\(access.requestID)", "method": "\(access.method)",
                     "path": "\(Application.loggablePath(access.path))", "route": "\(access.route)",
                     "status": "\(access.status)",
-                    "duration_ms": "\(String(format: "%.3f", Double(access.duration.components.attoseconds) / 1e15 + Double(access.duration.components.seconds) * 1000))",
+                    "duration_ms": "\(String(format: "%.3f", access.duration / .milliseconds(1)))",
                     "bytes": "\(access.responseBytes)",
                 ])
             })
@@ -75,6 +83,7 @@ public final class Application: Sendable {
     public func stop() async {
         logger.info("draining", metadata: ["in_flight": "\(server.inFlightCount)"])
         await server.stop()
+        await prisma.sandbox?.stop()
         await database.close()
         logger.info("stopped")
     }

@@ -1,4 +1,5 @@
 import Configuration
+import Secrets
 import Foundation
 import HTTPServer
 
@@ -30,6 +31,8 @@ public struct Settings: Sendable {
     /// 32 bytes, or nil when not configured.
     public var encryptionKey: Secret?
     public var logLevel: String
+    /// Loopback port of the built-in Prisma emulator in sandbox mode (0 picks a free one).
+    public var sandboxPort: Int
     public var http: HTTPSettings
     public var prisma: PrismaSettings
 
@@ -68,13 +71,6 @@ public struct Settings: Sendable {
     }
 }
 
-/// A secret string: prints as `<redacted>` so it cannot reach a log line by accident.
-public struct Secret: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible {
-    public let value: String
-    public init(_ value: String) { self.value = value }
-    public var description: String { "<redacted>" }
-    public var debugDescription: String { "<redacted>" }
-}
 
 /// Builds ``Settings`` from configuration providers.
 public enum SettingsLoader {
@@ -89,6 +85,7 @@ public enum SettingsLoader {
         "claimgate.apiKeys": ConfigValue(.stringArray([]), isSecret: true),
         "claimgate.encryptionKey": ConfigValue(.string(""), isSecret: true),
         "claimgate.logLevel": "info",
+        "claimgate.sandboxPort": 0,
         "claimgate.http.threads": 0,
         "claimgate.http.connectionLimit": 10_000,
         "claimgate.http.connectionTimeoutSeconds": 30,
@@ -165,9 +162,10 @@ public enum SettingsLoader {
             databasePath: try reader.nonEmptyString("claimgate.databasePath"),
             databaseSynchronous: synchronous,
             migrationsPath: try reader.nonEmptyString("claimgate.migrationsPath"),
-            apiKeys: apiKeys.map(Secret.init),
-            encryptionKey: encryptionKey.map(Secret.init),
+            apiKeys: apiKeys.map { Secret($0) },
+            encryptionKey: encryptionKey.map { Secret($0) },
             logLevel: logLevel,
+            sandboxPort: try reader.int("claimgate.sandboxPort", in: 0...65_535),
             http: .init(
                 threads: try reader.int("claimgate.http.threads", in: 0...256),
                 connectionLimit: try reader.int("claimgate.http.connectionLimit", in: 1...1_000_000),
@@ -180,9 +178,9 @@ public enum SettingsLoader {
             prisma: .init(
                 apiURL: try validatedURL(try reader.string("prisma.apiUrl"), key: "prisma.apiUrl"),
                 authURL: try validatedURL(try reader.string("prisma.authUrl"), key: "prisma.authUrl"),
-                serviceToken: try reader.optionalString("prisma.serviceToken", secret: true).map(Secret.init),
+                serviceToken: try reader.optionalString("prisma.serviceToken", secret: true).map { Secret($0) },
                 clientID: try reader.optionalString("prisma.clientId"),
-                clientSecret: try reader.optionalString("prisma.clientSecret", secret: true).map(Secret.init)))
+                clientSecret: try reader.optionalString("prisma.clientSecret", secret: true).map { Secret($0) }))
     }
 
     /// `prisma.apiUrl` → `PRISMA_API_URL`, the environment provider's own naming rule.

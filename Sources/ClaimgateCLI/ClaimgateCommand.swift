@@ -2,6 +2,7 @@ import ArgumentParser
 import Claimgate
 import Foundation
 import Logging
+import PrismaEmulator
 import ServiceLifecycle
 import Storage
 
@@ -19,7 +20,7 @@ struct ClaimgateCommand: AsyncParsableCommand {
             PRISMA_SERVICE_TOKEN the service runs in sandbox mode against its built-in Prisma emulator.
             """,
         version: ClaimgateVersion.current,
-        subcommands: [Serve.self, Migrate.self, Version.self])
+        subcommands: [Serve.self, Migrate.self, EmulatorCommand.self, Version.self])
 }
 
 /// Options every subcommand that reads configuration shares.
@@ -99,5 +100,58 @@ struct Version: ParsableCommand {
 
     func run() {
         print("claimgate \(ClaimgateVersion.current)")
+    }
+}
+
+struct EmulatorCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "emulator",
+        abstract: "Run the built-in Prisma emulator alone (Management API + OAuth), e.g. for your own CI.",
+        discussion: """
+            Serves the Prisma Management API (/v1/...) and OAuth server (/authorize, /token) with Prisma's \
+            JSON shapes, sandbox users, and fault injection under /__emulator/. Point PRISMA_API_URL and \
+            PRISMA_AUTH_URL at it. It keeps everything in memory. Stops on SIGTERM/SIGINT.
+            """)
+
+    @Option(help: "Address to bind.") var host = "127.0.0.1"
+    @Option(help: "Port to bind (0 picks a free one).") var port: UInt16 = 8090
+    @Option(help: "Extra OAuth redirect URI to register (repeatable).") var redirectURI: [String] = []
+
+    func run() async throws {
+        var configuration = EmulatorConfiguration()
+        configuration.clients[0].redirectURIs += redirectURI
+        let emulator = PrismaEmulator(configuration: configuration)
+        let url: String
+        do { url = try emulator.start(host: host, port: port) } catch {
+            FileHandle.standardError.write(Data("claimgate emulator: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+        let client = configuration.clients[0]
+        FileHandle.standardOutput.write(Data("""
+            Prisma emulator listening on \(url)
+              PRISMA_API_URL=\(url)
+              PRISMA_AUTH_URL=\(url)
+              PRISMA_SERVICE_TOKEN=\(configuration.serviceToken)
+              PRISMA_CLIENT_ID=\(client.id)
+              PRISMA_CLIENT_SECRET=\(client.secret)
+              redirect URIs: \(client.redirectURIs.joined(separator: ", ")) (loopback URIs match any port)
+              sandbox users: \(configuration.users.map(\.email).joined(separator: ", "))
+
+            """.utf8))
+        let group = ServiceGroup(configuration: .init(
+            services: [.init(service: EmulatorService(emulator: emulator))],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: Logger(label: "emulator")))
+        try await group.run()
+    }
+}
+
+/// Keeps the emulator up until a graceful-shutdown signal.
+struct EmulatorService: Service {
+    let emulator: PrismaEmulator
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        await emulator.stop()
     }
 }

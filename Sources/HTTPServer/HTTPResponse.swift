@@ -6,12 +6,21 @@ public struct HTTPResponse: Sendable {
     /// The route pattern that produced this response (set by ``Router``), used as a low-cardinality
     /// label for metrics and access logs. `nil` when no route matched.
     public var route: String?
+    /// Close the connection without sending anything (fault injection in the Prisma emulator).
+    public var abortsConnection = false
 
     public init(status: Int, headers: HTTPHeaders = HTTPHeaders(), body: [UInt8] = [], route: String? = nil) {
         self.status = status
         self.headers = headers
         self.body = body
         self.route = route
+    }
+
+    /// No response at all: the server closes the connection, as a crashed or cut-off peer would.
+    public static func abortConnection() -> HTTPResponse {
+        var response = HTTPResponse(status: 0)
+        response.abortsConnection = true
+        return response
     }
 
     /// A plain-text response.

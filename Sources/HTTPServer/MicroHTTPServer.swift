@@ -247,6 +247,7 @@ public final class MicroHTTPServer: @unchecked Sendable {
 
     private func answer(_ state: RequestState, _ response: HTTPResponse, route: String, close: Bool) -> MHD_Result {
         state.answered = true
+        if response.abortsConnection { return .NO }
         let mhdResponse = response.body.withUnsafeBytes { bytes in
             MHD_create_response_from_buffer(
                 bytes.count, UnsafeMutableRawPointer(mutating: bytes.baseAddress), .RESPMEM_MUST_COPY)

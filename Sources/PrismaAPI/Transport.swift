@@ -1,0 +1,105 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// One outgoing HTTP request, fully buffered.
+public struct TransportRequest: Sendable {
+    public var method: String
+    public var url: URL
+    public var headers: [String: String]
+    public var body: Data?
+    public var timeout: Duration
+
+    public init(method: String, url: URL, headers: [String: String] = [:], body: Data? = nil, timeout: Duration) {
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+        self.timeout = timeout
+    }
+}
+
+/// One HTTP response, fully buffered.
+public struct TransportResponse: Sendable {
+    public var status: Int
+    public var headers: [String: String]
+    public var body: Data
+
+    public init(status: Int, headers: [String: String] = [:], body: Data = Data()) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    /// A header value, looked up case-insensitively.
+    public func header(_ name: String) -> String? {
+        headers.first { $0.key.caseInsensitiveCompare(name) == .orderedSame }?.value
+    }
+}
+
+/// Why a request got no HTTP response at all.
+public enum TransportFailure: Error, Sendable, Equatable {
+    /// No response within the request's timeout (the request may or may not have been applied).
+    case timedOut
+    /// The connection failed or was dropped (before or after the request was sent).
+    case connectionFailed(String)
+}
+
+/// The seam between the Prisma clients and the network, so tests and a future AsyncHTTPClient
+/// transport can stand in without touching callers.
+public protocol HTTPTransport: Sendable {
+    func send(_ request: TransportRequest) async throws(TransportFailure) -> TransportResponse
+}
+
+/// Foundation's `URLSession` (libcurl on Linux) with one long-lived session for the process.
+///
+/// Chosen over AsyncHTTPClient for build cost (seconds instead of minutes) and the system TLS/CA
+/// store; the session is never invalidated, which avoids the teardown races seen on Linux.
+public final class URLSessionTransport: HTTPTransport {
+    private let session: URLSession
+
+    public init(maximumConnectionsPerHost: Int = 8) {
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.httpMaximumConnectionsPerHost = maximumConnectionsPerHost
+        configuration.httpCookieStorage = nil
+        configuration.httpShouldSetCookies = false
+        configuration.urlCache = nil
+        configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
+        session = URLSession(configuration: configuration, delegate: RedirectRefuser(), delegateQueue: nil)
+    }
+
+    public func send(_ request: TransportRequest) async throws(TransportFailure) -> TransportResponse {
+        var urlRequest = URLRequest(url: request.url)
+        urlRequest.httpMethod = request.method
+        urlRequest.timeoutInterval = Double(request.timeout.components.seconds)
+            + Double(request.timeout.components.attoseconds) / 1e18
+        for (name, value) in request.headers { urlRequest.setValue(value, forHTTPHeaderField: name) }
+        urlRequest.httpBody = request.body
+        do {
+            let (data, response) = try await session.data(for: urlRequest)
+            guard let http = response as? HTTPURLResponse else { throw TransportFailure.connectionFailed("not HTTP") }
+            var headers: [String: String] = [:]
+            for (key, value) in http.allHeaderFields { headers["\(key)"] = "\(value)" }
+            return TransportResponse(status: http.statusCode, headers: headers, body: data)
+        } catch let error as URLError where error.code == .timedOut {
+            throw .timedOut
+        } catch let failure as TransportFailure {
+            throw failure
+        } catch let error as URLError {
+            throw .connectionFailed("URLError \(error.code.rawValue)")
+        } catch {
+            throw .connectionFailed("\(type(of: error))")
+        }
+    }
+}
+
+/// The Prisma APIs never redirect; following one could leak a bearer token to another host.
+private final class RedirectRefuser: NSObject, URLSessionTaskDelegate, Sendable {
+    func urlSession(
+        _ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
+        newRequest request: URLRequest, completionHandler: @escaping (URLRequest?) -> Void
+    ) {
+        completionHandler(nil)
+    }
+}

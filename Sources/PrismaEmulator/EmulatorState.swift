@@ -1,0 +1,115 @@
+import Foundation
+import Synchronization
+
+/// Everything the emulated Prisma holds, behind one lock. Ids are stored without their prefix.
+final class EmulatorState: Sendable {
+    struct Project {
+        var id: String
+        var name: String
+        var logicalId: String?
+        var createdAt: Date
+        var region: String
+        var workspaceID: String
+        var database: Database
+    }
+
+    struct Database {
+        var id: String
+        var name: String
+        var createdAt: Date
+        var connectionID: String
+        var user: String
+        var password: String
+    }
+
+    struct Grant {
+        var id: String
+        var clientID: String
+        var userID: String
+        var workspaceID: String
+        var scope: String
+        var revoked = false
+        var refreshToken: String?
+        var retiredRefreshTokens: Set<String> = []
+    }
+
+    struct AccessToken {
+        var grantID: String
+        var expiresAt: Date
+    }
+
+    struct Code {
+        var clientID: String
+        var redirectURI: String
+        var challenge: String
+        var userID: String
+        var workspaceID: String
+        var scope: String
+        var expiresAt: Date
+        var used = false
+        var grantID: String?
+    }
+
+    struct Data {
+        var workspaces: [String: EmulatorConfiguration.Workspace] = [:]
+        var workspaceCreated: [String: Date] = [:]
+        var projects: [Project] = []
+        var grants: [String: Grant] = [:]
+        var accessTokens: [String: AccessToken] = [:]
+        var codes: [String: Code] = [:]
+        var calls: [String: Int] = [:]
+        var faults: [Fault] = []
+        var clockOffset: TimeInterval = 0
+    }
+
+    let data = Mutex(Data())
+    let configuration: EmulatorConfiguration
+
+    init(configuration: EmulatorConfiguration) {
+        self.configuration = configuration
+        let start = Date()
+        data.withLock { data in
+            var all = [configuration.partnerWorkspace]
+            for user in configuration.users { all += user.workspaces }
+            for workspace in all {
+                data.workspaces[workspace.id] = workspace
+                data.workspaceCreated[workspace.id] = start
+            }
+        }
+    }
+
+    /// The emulator's clock (tests move it forward instead of sleeping).
+    var now: Date { Date().addingTimeInterval(data.withLock { $0.clockOffset }) }
+
+    /// A cuid-shaped id body: `c` and 24 lowercase letters and digits.
+    static func newID() -> String {
+        let alphabet = Array("abcdefghijklmnopqrstuvwxyz0123456789")
+        var generator = SystemRandomNumberGenerator()
+        return "c" + String((0..<24).map { _ in alphabet[Int(generator.next() % UInt64(alphabet.count))] })
+    }
+
+    /// A random URL-safe token of `bytes` random bytes.
+    static func randomToken(bytes: Int = 32) -> String {
+        var generator = SystemRandomNumberGenerator()
+        let raw = (0..<bytes).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        return Base64URL.encode(raw)
+    }
+}
+
+/// Base64url without padding (RFC 4648 §5), as JWTs and PKCE use it.
+public enum Base64URL {
+    public static func encode<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
+        Foundation.Data(bytes).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+}
+
+/// ISO-8601 with milliseconds and `Z`, as Prisma writes timestamps.
+enum Timestamp {
+    static func string(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.string(from: date)
+    }
+}

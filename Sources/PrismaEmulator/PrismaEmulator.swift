@@ -1,0 +1,150 @@
+import Crypto
+import Foundation
+import HTTPServer
+import Synchronization
+
+/// An offline, faithful stand-in for Prisma: the Management API and the OAuth server in one HTTP
+/// server, with the exact JSON shapes of Prisma's OpenAPI document, workspace isolation, and
+/// scripted faults. Used by the tests, by sandbox mode, and by partners' own CI
+/// (`claimgate emulator --port N`).
+///
+/// Control endpoints (no auth; bind it to loopback): `GET /__emulator/calls`,
+/// `POST /__emulator/faults` (a ``Fault`` as JSON), `DELETE /__emulator/faults`,
+/// `POST /__emulator/clock` (`{"advanceSeconds": N}`), `GET /__emulator/projects`.
+public final class PrismaEmulator: Sendable {
+    public let configuration: EmulatorConfiguration
+    let state: EmulatorState
+    private let server = Mutex<MicroHTTPServer?>(nil)
+    private let base = Mutex<String>("http://127.0.0.1")
+
+    public init(configuration: EmulatorConfiguration = EmulatorConfiguration()) {
+        self.configuration = configuration
+        self.state = EmulatorState(configuration: configuration)
+    }
+
+    /// Starts serving on `host:port` (port 0 picks one); returns the base URL.
+    @discardableResult
+    public func start(host: String = "127.0.0.1", port: UInt16 = 0) throws -> String {
+        let router = makeRouter()
+        let server = MicroHTTPServer(
+            configuration: ServerConfiguration(host: host, port: port, threadPoolSize: 1, connectionLimit: 2048,
+                                               maxBodyBytes: 1 << 20, handlerTimeout: .seconds(120)),
+            handler: router)
+        try server.start()
+        let printableHost = host.contains(":") ? "[\(host)]" : (host.isEmpty || host == "0.0.0.0" ? "127.0.0.1" : host)
+        let url = "http://\(printableHost):\(server.port)"
+        base.withLock { $0 = url }
+        self.server.withLock { $0 = server }
+        return url
+    }
+
+    public func stop() async {
+        let running = server.withLock { server -> MicroHTTPServer? in
+            defer { server = nil }
+            return server
+        }
+        await running?.stop()
+    }
+
+    /// The base URL (for both the API and the OAuth endpoints).
+    public var baseURL: String { base.withLock { $0 } }
+    public var port: UInt16 { server.withLock { $0?.port ?? 0 } }
+
+    // MARK: Test controls
+
+    /// Calls received for a route key such as `"POST /v1/projects"` (faulted calls included).
+    public func callCount(_ route: String) -> Int { state.data.withLock { $0.calls[route] ?? 0 } }
+
+    /// Every route key with its call count.
+    public var calls: [String: Int] { state.data.withLock { $0.calls } }
+
+    public func inject(_ fault: Fault) { state.data.withLock { $0.faults.append(fault) } }
+
+    public func clearFaults() { state.data.withLock { $0.faults.removeAll() } }
+
+    /// Moves the emulator's clock forward (codes and access tokens expire by it).
+    public func advanceClock(by duration: Duration) { state.data.withLock { $0.clockOffset += duration.seconds } }
+
+    /// Every project as (prefixed id, prefixed owning workspace id, logicalId).
+    public var projects: [(id: String, workspaceID: String, logicalId: String?)] {
+        state.data.withLock { $0.projects.map { ("proj_" + $0.id, "wksp_" + $0.workspaceID, $0.logicalId) } }
+    }
+
+    // MARK: Assembly
+
+    func makeRouter() -> Router {
+        var router = Router()
+        let wrap: (String, @escaping Router.Handler) -> Router.Handler = { [state] key, handler in
+            { request in await PrismaEmulator.run(key, request, state: state, handler) }
+        }
+        ManagementRoutes(state: state, baseURL: { [unowned self] in self.baseURL }).register(in: &router, wrap: wrap)
+        OAuthRoutes(state: state, signingKey: SymmetricKey(size: .bits256)).register(in: &router, wrap: wrap)
+        ControlRoutes(emulator: self).register(in: &router)
+        router.get("/.well-known/oauth-authorization-server") { [unowned self] _ in
+            let url = self.baseURL
+            return JSONBody.response([
+                "issuer": url, "authorization_endpoint": url + "/authorize", "token_endpoint": url + "/token",
+                "response_types_supported": ["code"], "code_challenge_methods_supported": ["S256"],
+                "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+                "scopes_supported": ["workspace:admin", "offline_access"],
+            ])
+        }
+        return router
+    }
+
+    /// Counts the call, applies any scripted fault, and runs the real handler when the fault allows.
+    static func run(_ key: String, _ request: HTTPRequest, state: EmulatorState, _ handler: Router.Handler) async -> HTTPResponse {
+        let fault: Fault? = state.data.withLock { data in
+            data.calls[key, default: 0] += 1
+            guard let index = data.faults.firstIndex(where: { $0.route == key && $0.times > 0 }) else { return nil }
+            data.faults[index].times -= 1
+            let fault = data.faults[index]
+            if fault.times == 0 { data.faults.remove(at: index) }
+            return fault
+        }
+        guard let fault else { return await handler(request) }
+        if let latency = fault.latencyMs, latency > 0 { try? await Task.sleep(for: .milliseconds(latency)) }
+        guard fault.status != nil || fault.drop else { return await handler(request) }
+        if fault.afterApply { _ = await handler(request) }
+        if fault.drop { return .abortConnection() }
+        let status = fault.status ?? 500
+        var response = JSONBody.error(
+            status, status == 429 ? "rate-limit-exceeded" : (status >= 500 ? "internal-server-error" : "injected-fault"),
+            "Injected fault (\(status)) from the Prisma emulator.")
+        if let retryAfter = fault.retryAfterSeconds { response.headers.set("Retry-After", String(retryAfter)) }
+        return response
+    }
+}
+
+/// `/__emulator/...`: counters, faults and the clock over HTTP, for tests that run Claimgate as a
+/// separate process and for partners' CI.
+struct ControlRoutes {
+    let emulator: PrismaEmulator
+
+    func register(in router: inout Router) {
+        router.get("/__emulator/calls") { [emulator] _ in JSONBody.response(emulator.calls) }
+        router.post("/__emulator/faults") { [emulator] request in
+            guard let fault = try? JSONDecoder().decode(Fault.self, from: Data(request.body)) else {
+                return JSONBody.error(400, "validation-error", "Body must be a fault: {\"route\":\"POST /v1/projects\",\"status\":500,\"times\":1}.")
+            }
+            emulator.inject(fault)
+            return HTTPResponse(status: 204)
+        }
+        router.delete("/__emulator/faults") { [emulator] _ in
+            emulator.clearFaults()
+            return HTTPResponse(status: 204)
+        }
+        router.post("/__emulator/clock") { [emulator] request in
+            guard let seconds = JSONBody.object(request)?["advanceSeconds"] as? Double, seconds >= 0 else {
+                return JSONBody.error(400, "validation-error", "Body must be {\"advanceSeconds\": N}.")
+            }
+            emulator.advanceClock(by: .milliseconds(Int64(seconds * 1000)))
+            return HTTPResponse(status: 204)
+        }
+        router.get("/__emulator/projects") { [emulator] _ in
+            JSONBody.response(["data": emulator.projects.map {
+                ["id": $0.id, "workspaceId": $0.workspaceID, "logicalId": $0.logicalId ?? JSONBody.null] as [String: Any]
+            }])
+        }
+    }
+}
