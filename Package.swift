@@ -28,7 +28,7 @@ let package = Package(
             providers: [.apt(["libsqlite3-dev"]), .brew(["sqlite"])]),
         .target(name: "Storage", dependencies: ["CSQLite"]),
         .target(name: "Secrets"),
-        .target(name: "PrismaAPI", dependencies: ["Secrets"]),
+        .target(name: "PrismaAPI", dependencies: ["Secrets", .product(name: "Crypto", package: "swift-crypto")]),
         .target(
             name: "PrismaEmulator",
             dependencies: ["HTTPServer", "PrismaAPI", "Secrets", .product(name: "Crypto", package: "swift-crypto")]),

@@ -247,7 +247,13 @@ public final class MicroHTTPServer: @unchecked Sendable {
 
     private func answer(_ state: RequestState, _ response: HTTPResponse, route: String, close: Bool) -> MHD_Result {
         state.answered = true
-        if response.abortsConnection { return .NO }
+        if response.abortsConnection {
+            // Returning MHD_NO alone leaves the socket open until MHD's next look at it; shutting it
+            // down makes the peer see the cut at once, as it would with a crashed server.
+            let fd = mhd_shim_connection_fd(state.connection)
+            if fd >= 0 { shutdown(fd, Int32(SHUT_RDWR)) }
+            return .NO
+        }
         let mhdResponse = response.body.withUnsafeBytes { bytes in
             MHD_create_response_from_buffer(
                 bytes.count, UnsafeMutableRawPointer(mutating: bytes.baseAddress), .RESPMEM_MUST_COPY)

@@ -13,6 +13,11 @@ import Secrets
 /// `transferProject` are never retried blindly — Prisma has no idempotency key — except after a
 /// 429, which means the request was not processed. Callers recover a create whose answer was lost
 /// through ``findProject(logicalId:token:)``.
+///
+/// One transport caveat: libcurl (under URLSession) re-sends a request once on a fresh connection
+/// when a *reused* keep-alive connection dies before any byte of the answer. Through URLSession
+/// that case ends as a timeout, so it still surfaces as an ambiguous failure
+/// (``PrismaError/mayHaveBeenApplied``); the `logicalId` check is the defence against duplicates.
 public struct ManagementClient: Sendable {
     public let baseURL: URL
     let transport: any HTTPTransport

@@ -1,4 +1,5 @@
 import Foundation
+import PrismaAPI
 import Synchronization
 
 /// Everything the emulated Prisma holds, behind one lock. Ids are stored without their prefix.
@@ -92,16 +93,7 @@ final class EmulatorState: Sendable {
     static func randomToken(bytes: Int = 32) -> String {
         var generator = SystemRandomNumberGenerator()
         let raw = (0..<bytes).map { _ in UInt8.random(in: 0...255, using: &generator) }
-        return Base64URL.encode(raw)
-    }
-}
-
-/// Base64url without padding (RFC 4648 §5), as JWTs and PKCE use it.
-public enum Base64URL {
-    public static func encode<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
-        Foundation.Data(bytes).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        return PKCE.base64URL(raw)
     }
 }
 

@@ -147,8 +147,7 @@ struct OAuthRoutes {
             data.codes[code] = entry
             guard entry.expiresAt > now else { return .failure("The authorization code expired.") }
             guard entry.redirectURI == redirectURI else { return .failure("redirect_uri does not match the authorization request.") }
-            guard OAuthRoutes.isValidVerifier(verifier),
-                  Base64URL.encode(SHA256.hash(data: Data(verifier.utf8))) == entry.challenge else {
+            guard PKCE.isWellFormed(verifier), PKCE.challenge(for: verifier) == entry.challenge else {
                 return .failure("The PKCE code_verifier does not match the code_challenge.")
             }
             let grantID = EmulatorState.newID()
@@ -216,19 +215,14 @@ struct OAuthRoutes {
     }
 
     private func jwt(_ claims: [String: Any]) -> String {
-        let header = Base64URL.encode(Data(#"{"alg":"HS256","typ":"JWT"}"#.utf8))
+        let header = PKCE.base64URL(Data(#"{"alg":"HS256","typ":"JWT"}"#.utf8))
         let payloadData = (try? JSONSerialization.data(withJSONObject: claims, options: [.sortedKeys])) ?? Data()
-        let signingInput = header + "." + Base64URL.encode(payloadData)
+        let signingInput = header + "." + PKCE.base64URL(payloadData)
         let signature = HMAC<SHA256>.authenticationCode(for: Data(signingInput.utf8), using: signingKey)
-        return signingInput + "." + Base64URL.encode(signature)
+        return signingInput + "." + PKCE.base64URL(signature)
     }
 
     // MARK: Helpers
-
-    static func isValidVerifier(_ verifier: String) -> Bool {
-        (43...128).contains(verifier.count)
-            && verifier.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) && $0.isASCII || "-._~".unicodeScalars.contains($0) }
-    }
 
     /// Exact match, or the same loopback URI on any port (Prisma's rule for development URIs).
     static func matches(_ candidate: String, _ registered: [String]) -> Bool {

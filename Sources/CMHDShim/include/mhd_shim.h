@@ -30,4 +30,7 @@ size_t mhd_shim_header_bytes(struct MHD_Connection *connection);
 /* Sets a per-connection inactivity timeout in seconds. */
 enum MHD_Result mhd_shim_set_connection_timeout(struct MHD_Connection *connection, unsigned int seconds);
 
+/* The socket of a connection, or -1. */
+int mhd_shim_connection_fd(struct MHD_Connection *connection);
+
 #endif
