@@ -119,3 +119,27 @@ struct CommandLineTests {
         for word in ["serve", "migrate", "version", "sandbox"] { #expect(help.output.contains(word)) }
     }
 }
+
+@Suite("The claimgate emulator command", .serialized)
+struct EmulatorCommandTests {
+    @Test("runs the Prisma emulator alone, prints its credentials, and stops on SIGTERM")
+    func emulator() async throws {
+        let port = try freePort()
+        let run = try ClaimgateProcess.launch(["emulator", "--port", "\(port)"], environment: [:])
+        let client = TestClient(port: port)
+        var reply: TestClient.Reply?
+        let deadline = ContinuousClock.now + .seconds(15)
+        while reply?.status != 200 && ContinuousClock.now < deadline {
+            reply = try? await client.get("/v1/regions/postgres", headers: ["Authorization": "Bearer sandbox-service-token"])
+            if reply?.status != 200 { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        #expect(reply?.status == 200)
+        #expect(try reply?.json()["data"] as? [Any] != nil)
+        #expect(try await client.get("/v1/me").status == 401)
+        kill(run.process.processIdentifier, SIGTERM)
+        let (status, output) = try await run.finish()
+        #expect(status == 0)
+        #expect(output.contains("PRISMA_API_URL=http://127.0.0.1:\(port)"))
+        #expect(output.contains("PRISMA_SERVICE_TOKEN=sandbox-service-token"))
+    }
+}

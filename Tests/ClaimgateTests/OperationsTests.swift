@@ -53,3 +53,32 @@ struct OperationsTests {
         #expect(app.logs.lines.allSatisfy { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) != nil })
     }
 }
+
+@Suite("Sandbox mode")
+struct SandboxTests {
+    @Test("without a service token the service runs against its built-in emulator and says so once")
+    func sandbox() async throws {
+        let app = try await RunningApp.start()
+        let prisma = app.application.prisma
+        let emulator = try #require(prisma.sandbox)
+        #expect(prisma.management.baseURL.absoluteString == emulator.baseURL)
+        let regions = try await prisma.management.postgresRegions(token: prisma.serviceToken)
+        #expect(regions.count == 6)
+        #expect(emulator.callCount("GET /v1/regions/postgres") == 1)
+        #expect(app.logs.lines.filter { $0.contains("sandbox mode") }.count == 1)
+        await app.stop()
+    }
+
+    @Test("with a service token the configured Prisma is used and no emulator starts")
+    func realMode() async throws {
+        let app = try await RunningApp.start([
+            "PRISMA_SERVICE_TOKEN": "token-for-tests", "PRISMA_API_URL": "http://127.0.0.1:9",
+            "PRISMA_CLIENT_ID": "client", "PRISMA_CLIENT_SECRET": "secret",
+        ])
+        #expect(app.application.prisma.sandbox == nil)
+        #expect(app.application.prisma.management.baseURL.absoluteString == "http://127.0.0.1:9")
+        #expect(!app.logs.lines.contains { $0.contains("sandbox mode") })
+        #expect(!app.logs.lines.contains { $0.contains("token-for-tests") })
+        await app.stop()
+    }
+}

@@ -1,0 +1,78 @@
+import Foundation
+import PrismaAPI
+import PrismaEmulator
+import Secrets
+import TestSupport
+import Testing
+
+@Suite("Emulator conformance with Prisma's OpenAPI document")
+struct ConformanceTests {
+    static var specPath: String {
+        TestPaths.packageRoot.deletingLastPathComponent().appendingPathComponent("shared/prisma/openapi.json").path
+    }
+
+    @Test("every response of every emulated operation validates against openapi.json")
+    func conformance() async throws {
+        let h = try Harness.start()
+        defer { Task { await h.emulator.stop() } }
+        var samples: [[String: Any]] = []
+        func record(_ method: String, _ template: String, _ path: String, token: String?, body: String? = nil) async throws {
+            var headers: [String: String] = [:]
+            if let token { headers["Authorization"] = "Bearer \(token)" }
+            if body != nil { headers["Content-Type"] = "application/json" }
+            let reply = try await h.http.send(method, path, headers: headers, body: body.map { Data($0.utf8) })
+            let json = reply.body.isEmpty ? NSNull() : try JSONSerialization.jsonObject(with: reply.body)
+            samples.append(["method": method, "path": template, "status": reply.status, "body": json])
+        }
+        let service = h.service.value
+        let user = try await h.userTokens().accessToken.value
+        try await record("POST", "/v1/projects", "/v1/projects", token: service, body: #"{"name":"c1","region":"eu-west-3","logicalId":"cg-1"}"#)
+        try await record("POST", "/v1/projects", "/v1/projects", token: service, body: "{}")
+        try await record("POST", "/v1/projects", "/v1/projects", token: "bad", body: "{}")
+        let project = try #require(h.emulator.projects.first).id
+        try await record("GET", "/v1/projects", "/v1/projects", token: service)
+        try await record("GET", "/v1/projects", "/v1/projects?limit=1", token: service)
+        try await record("GET", "/v1/projects", "/v1/projects?logicalId=cg-1", token: service)
+        try await record("GET", "/v1/projects", "/v1/projects", token: nil)
+        try await record("GET", "/v1/projects/{id}", "/v1/projects/\(project)", token: service)
+        try await record("GET", "/v1/projects/{id}", "/v1/projects/proj_cnotthere00000000000000000", token: service)
+        try await record("GET", "/v1/projects/{id}", "/v1/projects/\(project)", token: "bad")
+        try await record("POST", "/v1/projects/{id}/transfer", "/v1/projects/\(project)/transfer", token: "bad", body: #"{"recipientAccessToken":"x"}"#)
+        try await record("POST", "/v1/projects/{id}/transfer", "/v1/projects/proj_cnotthere00000000000000000/transfer", token: service, body: #"{"recipientAccessToken":"x"}"#)
+        try await record("POST", "/v1/projects/{id}/transfer", "/v1/projects/\(project)/transfer", token: service,
+                         body: "{\"recipientAccessToken\":\"" + String(repeating: "y", count: 5000) + "\"}")
+        try await record("POST", "/v1/projects/{id}/transfer", "/v1/projects/\(project)/transfer", token: service, body: "{\"recipientAccessToken\":\"\(user)\"}")
+        try await record("POST", "/v1/projects/{id}/transfer", "/v1/projects/\(project)/transfer", token: user, body: "{\"recipientAccessToken\":\"\(user)\"}")
+        try await record("GET", "/v1/projects/{id}", "/v1/projects/\(project)", token: user)
+        try await record("DELETE", "/v1/projects/{id}", "/v1/projects/\(project)", token: user)
+        try await record("DELETE", "/v1/projects/{id}", "/v1/projects/\(project)", token: user)
+        try await record("DELETE", "/v1/projects/{id}", "/v1/projects/\(project)", token: "bad")
+        try await record("GET", "/v1/regions/postgres", "/v1/regions/postgres", token: service)
+        try await record("GET", "/v1/regions/postgres", "/v1/regions/postgres", token: nil)
+        try await record("GET", "/v1/me", "/v1/me", token: service)
+        try await record("GET", "/v1/me", "/v1/me", token: user)
+        try await record("GET", "/v1/me", "/v1/me", token: "bad")
+        try await record("GET", "/v1/workspaces", "/v1/workspaces", token: service)
+        try await record("GET", "/v1/workspaces", "/v1/workspaces", token: user)
+        try await record("GET", "/v1/workspaces", "/v1/workspaces", token: nil)
+        #expect(Set(samples.compactMap { $0["status"] as? Int }) == [200, 201, 204, 401, 404, 409, 413])
+
+        let directory = TestPaths.temporaryDirectory()
+        let samplesFile = directory.appendingPathComponent("samples.json")
+        try JSONSerialization.data(withJSONObject: samples).write(to: samplesFile)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [
+            "python3", TestPaths.packageRoot.appendingPathComponent("Tests/conformance/validate_emulator.py").path,
+            ConformanceTests.specPath, samplesFile.path,
+        ]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(text)")
+        #expect(text.contains("\(samples.count) passed, 0 failed"), "\(text)")
+    }
+}
