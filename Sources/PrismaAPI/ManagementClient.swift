@@ -93,6 +93,23 @@ public struct ManagementClient: Sendable {
             token: token, expect: [204, 200], retryOn: .notProcessedOnly)
     }
 
+    // MARK: Databases
+
+    /// `GET /v1/projects/{projectId}/databases` (first page; a project created by Claimgate has one).
+    public func listDatabases(projectID: String, token: Secret) async throws(PrismaError) -> [ProjectDatabase] {
+        let response = try await call("GET", "/v1/projects/\(pathSegment(projectID))/databases", token: token, expect: [200], retryOn: .transient)
+        return try PrismaResponses.decode(Page<ProjectDatabase>.self, response).data
+    }
+
+    /// `POST /v1/databases/{databaseId}/connections`: new credentials (returned once). Used to
+    /// recover credentials of a project whose create answer was lost. Retried only after a 429.
+    public func createConnection(databaseID: String, name: String, token: Secret) async throws(PrismaError) -> DatabaseConnection {
+        let response = try await call(
+            "POST", "/v1/databases/\(pathSegment(databaseID))/connections", json: ["name": name], token: token,
+            expect: [200, 201], retryOn: .notProcessedOnly)
+        return try PrismaResponses.decode(Envelope<DatabaseConnection>.self, response).data
+    }
+
     // MARK: Other reads
 
     /// `GET /v1/regions/postgres`.

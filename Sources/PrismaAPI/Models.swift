@@ -79,6 +79,16 @@ public struct CreatedProject: Codable, Sendable, Equatable {
     }
 }
 
+/// A database as listed under its project (no credentials).
+public struct ProjectDatabase: Codable, Sendable, Equatable {
+    public let id: String
+    public let name: String
+    /// `failure`, `provisioning`, `ready` or `recovering`.
+    public let status: String
+    public let isDefault: Bool
+    public let region: ResourceRef?
+}
+
 /// A Prisma Postgres region.
 public struct Region: Codable, Sendable, Equatable {
     public let id: String

@@ -18,9 +18,21 @@ final class EmulatorState: Sendable {
         var id: String
         var name: String
         var createdAt: Date
-        var connectionID: String
+        /// The first is the default connection.
+        var connections: [Connection]
+    }
+
+    struct Connection {
+        var id: String
+        var name: String
+        var createdAt: Date
         var user: String
         var password: String
+
+        static func make(name: String, at date: Date) -> Connection {
+            Connection(id: EmulatorState.newID(), name: name, createdAt: date,
+                       user: "u" + EmulatorState.newID().prefix(12), password: "p" + EmulatorState.randomToken(bytes: 18))
+        }
     }
 
     struct Grant {

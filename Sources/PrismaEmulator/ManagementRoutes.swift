@@ -47,6 +47,8 @@ struct ManagementRoutes {
         router.get("/v1/projects/:id", wrap("GET /v1/projects/:id", getProject))
         router.delete("/v1/projects/:id", wrap("DELETE /v1/projects/:id", deleteProject))
         router.post("/v1/projects/:id/transfer", wrap("POST /v1/projects/:id/transfer", transferProject))
+        router.get("/v1/projects/:id/databases", wrap("GET /v1/projects/:id/databases", listDatabases))
+        router.post("/v1/databases/:id/connections", wrap("POST /v1/databases/:id/connections", createConnection))
         router.get("/v1/regions/postgres", wrap("GET /v1/regions/postgres", regions))
         router.get("/v1/me", wrap("GET /v1/me", me))
         router.get("/v1/workspaces", wrap("GET /v1/workspaces", workspaces))
@@ -81,8 +83,8 @@ struct ManagementRoutes {
                 id: EmulatorState.newID(), name: projectName, logicalId: logicalId, createdAt: now, region: region,
                 workspaceID: caller.workspaceID,
                 database: .init(
-                    id: EmulatorState.newID(), name: projectName, createdAt: now, connectionID: EmulatorState.newID(),
-                    user: "u" + EmulatorState.newID().prefix(12), password: "p" + EmulatorState.randomToken(bytes: 18)))
+                    id: EmulatorState.newID(), name: projectName, createdAt: now,
+                    connections: [.make(name: "Default", at: now)]))
             data.projects.append(project)
             return project
         }
@@ -170,6 +172,39 @@ struct ManagementRoutes {
         return HTTPResponse(status: 204)
     }
 
+    func listDatabases(_ request: HTTPRequest) async -> HTTPResponse {
+        guard let caller = caller(request) else { return JSONBody.unauthorized }
+        guard let id = ManagementRoutes.bareID(request.pathParameters["id"], prefix: "proj_"),
+              let project = state.data.withLock({ $0.projects.first { $0.id == id && $0.workspaceID == caller.workspaceID } })
+        else { return JSONBody.notFound("Project") }
+        return JSONBody.response(["data": [databaseJSON(project)], "pagination": ["nextCursor": JSONBody.null, "hasMore": false]])
+    }
+
+    /// New credentials for a database: the only way to get a password after the create answer.
+    func createConnection(_ request: HTTPRequest) async -> HTTPResponse {
+        guard let caller = caller(request) else { return JSONBody.unauthorized }
+        guard let name = JSONBody.object(request)?["name"] as? String, (3...65).contains(name.count) else {
+            return JSONBody.error(400, "validation-error", "name must be 3 to 65 characters.")
+        }
+        let now = state.now
+        let result: (EmulatorState.Project, EmulatorState.Connection)? = state.data.withLock { data in
+            guard let id = ManagementRoutes.bareID(request.pathParameters["id"], prefix: "db_"),
+                  let index = data.projects.firstIndex(where: { $0.database.id == id && $0.workspaceID == caller.workspaceID })
+            else { return nil }
+            let connection = EmulatorState.Connection.make(name: name, at: now)
+            data.projects[index].database.connections.append(connection)
+            return (data.projects[index], connection)
+        }
+        guard let (project, connection) = result else { return JSONBody.notFound("Database") }
+        var json = connectionJSON(project, connection, withSecrets: true)
+        let direct = (json["endpoints"] as? [String: Any])?["direct"] as? [String: Any]
+        json["connectionString"] = direct?["connectionString"] ?? ""
+        json["host"] = "db.sandbox.invalid"
+        json["user"] = connection.user
+        json["pass"] = connection.password
+        return JSONBody.response(["data": json])
+    }
+
     func regions(_ request: HTTPRequest) async -> HTTPResponse {
         guard caller(request) != nil else { return JSONBody.unauthorized }
         return JSONBody.response(["data": ManagementRoutes.regions.map {
@@ -228,33 +263,57 @@ struct ManagementRoutes {
         ]
     }
 
-    /// The database of a create response, the only place its password appears.
-    func createdDatabaseJSON(_ project: EmulatorState.Project) -> [String: Any] {
-        let base = baseURL()
+    func databaseRef(_ project: EmulatorState.Project) -> [String: Any] {
         let database = project.database
-        let databaseRef: [String: Any] = [
-            "id": "db_" + database.id, "url": "\(base)/v1/databases/db_\(database.id)", "name": database.name,
-        ]
+        return ["id": "db_" + database.id, "url": "\(baseURL())/v1/databases/db_\(database.id)", "name": database.name]
+    }
+
+    /// A connection; its credentials appear only in create answers (`withSecrets`).
+    func connectionJSON(_ project: EmulatorState.Project, _ connection: EmulatorState.Connection, withSecrets: Bool) -> [String: Any] {
         func endpoint(_ host: String) -> [String: Any] {
-            ["host": host, "port": 5432,
-             "connectionString": "postgres://\(database.user):\(database.password)@\(host):5432/postgres?sslmode=require"]
+            var json: [String: Any] = ["host": host, "port": 5432]
+            if withSecrets {
+                json["connectionString"] = "postgres://\(connection.user):\(connection.password)@\(host):5432/postgres?sslmode=require"
+            }
+            return json
         }
-        let connection: [String: Any] = [
-            "id": "con_" + database.connectionID, "type": "connection",
-            "url": "\(base)/v1/connections/con_\(database.connectionID)", "name": "Default",
-            "createdAt": Timestamp.string(database.createdAt), "kind": "postgres",
+        var json: [String: Any] = [
+            "id": "con_" + connection.id, "type": "connection",
+            "url": "\(baseURL())/v1/connections/con_\(connection.id)", "name": connection.name,
+            "createdAt": Timestamp.string(connection.createdAt), "kind": "postgres",
             "endpoints": ["direct": endpoint("db.sandbox.invalid"), "pooled": endpoint("pooled.sandbox.invalid")],
-            "directConnection": ["host": "db.sandbox.invalid:5432", "user": database.user, "pass": database.password],
-            "database": databaseRef,
+            "database": databaseRef(project),
         ]
+        json["directConnection"] = withSecrets
+            ? ["host": "db.sandbox.invalid:5432", "user": connection.user, "pass": connection.password] as [String: Any]
+            : JSONBody.null
+        return json
+    }
+
+    /// The database as listed (no secrets).
+    func databaseJSON(_ project: EmulatorState.Project) -> [String: Any] {
+        let database = project.database
         let regionName = ManagementRoutes.regions.first { $0.id == project.region }?.name ?? project.region
         return [
-            "id": "db_" + database.id, "type": "database", "url": "\(base)/v1/databases/db_\(database.id)",
+            "id": "db_" + database.id, "type": "database", "url": "\(baseURL())/v1/databases/db_\(database.id)",
             "name": database.name, "status": "ready", "createdAt": Timestamp.string(database.createdAt),
-            "isDefault": true, "defaultConnectionId": "con_" + database.connectionID, "connections": [connection],
-            "region": ["id": project.region, "name": regionName], "source": JSONBody.null,
-            "branchId": JSONBody.null, "apiKeys": [], "connectionString": JSONBody.null, "directConnection": JSONBody.null,
+            "isDefault": true, "defaultConnectionId": "con_" + database.connections[0].id,
+            "connections": database.connections.map { connectionJSON(project, $0, withSecrets: false) },
+            "project": ["id": "proj_" + project.id, "url": "\(baseURL())/v1/projects/proj_\(project.id)", "name": project.name],
+            "region": ["id": project.region, "name": regionName], "source": ["type": "empty"], "branchId": JSONBody.null,
         ]
+    }
+
+    /// The database of a create response, the only place its password appears.
+    func createdDatabaseJSON(_ project: EmulatorState.Project) -> [String: Any] {
+        var json = databaseJSON(project)
+        json["connections"] = [connectionJSON(project, project.database.connections[0], withSecrets: true)]
+        json.removeValue(forKey: "project")
+        json["source"] = JSONBody.null
+        json["apiKeys"] = []
+        json["connectionString"] = JSONBody.null
+        json["directConnection"] = JSONBody.null
+        return json
     }
 
     /// Accepts an id with or without its prefix (as Prisma does); nil when it cannot be one.

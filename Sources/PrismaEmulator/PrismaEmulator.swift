@@ -103,9 +103,13 @@ public final class PrismaEmulator: Sendable {
             return fault
         }
         guard let fault else { return await handler(request) }
+        // With afterApply the change happens first; the delay and the failure hit only the answer.
+        let applied = fault.afterApply ? await handler(request) : nil
         if let latency = fault.latencyMs, latency > 0 { try? await Task.sleep(for: .milliseconds(latency)) }
-        guard fault.status != nil || fault.drop else { return await handler(request) }
-        if fault.afterApply { _ = await handler(request) }
+        guard fault.status != nil || fault.drop else {
+            if let applied { return applied }
+            return await handler(request)
+        }
         if fault.drop { return .abortConnection() }
         let status = fault.status ?? 500
         var response = JSONBody.error(

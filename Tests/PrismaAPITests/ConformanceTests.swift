@@ -30,6 +30,11 @@ struct ConformanceTests {
         try await record("POST", "/v1/projects", "/v1/projects", token: service, body: "{}")
         try await record("POST", "/v1/projects", "/v1/projects", token: "bad", body: "{}")
         let project = try #require(h.emulator.projects.first).id
+        try await record("GET", "/v1/projects/{projectId}/databases", "/v1/projects/\(project)/databases", token: service)
+        try await record("GET", "/v1/projects/{projectId}/databases", "/v1/projects/\(project)/databases", token: "bad")
+        let databaseID = try #require(try await h.management.listDatabases(projectID: project, token: h.service).first).id
+        try await record("POST", "/v1/databases/{databaseId}/connections", "/v1/databases/\(databaseID)/connections", token: service, body: #"{"name":"claimgate"}"#)
+        try await record("POST", "/v1/databases/{databaseId}/connections", "/v1/databases/db_cnotthere000000000000000/connections", token: service, body: #"{"name":"claimgate"}"#)
         try await record("GET", "/v1/projects", "/v1/projects", token: service)
         try await record("GET", "/v1/projects", "/v1/projects?limit=1", token: service)
         try await record("GET", "/v1/projects", "/v1/projects?logicalId=cg-1", token: service)

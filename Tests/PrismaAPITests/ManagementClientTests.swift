@@ -46,6 +46,23 @@ struct ManagementClientTests {
         }
     }
 
+    @Test("a project's databases can be listed and given new credentials")
+    func databasesAndConnections() async throws {
+        let h = try Harness.start()
+        defer { Task { await h.emulator.stop() } }
+        let project = try await h.management.createProject(name: "creds", region: "us-west-1", logicalId: nil, token: h.service)
+        let databases = try await h.management.listDatabases(projectID: project.id, token: h.service)
+        #expect(databases.count == 1 && databases[0].isDefault && databases[0].id == project.database?.id)
+        let connection = try await h.management.createConnection(databaseID: databases[0].id, name: "claimgate", token: h.service)
+        #expect(connection.name == "claimgate")
+        let fresh = try #require(connection.endpoints.direct?.connectionString)
+        #expect(fresh.value.hasPrefix("postgres://"))
+        #expect(fresh != project.database?.directConnectionString)
+        await #expect(throws: PrismaError.self) {
+            _ = try await h.management.createConnection(databaseID: "db_cnotthere000000000000000", name: "x-y-z", token: h.service)
+        }
+    }
+
     @Test("a duplicate logicalId in the workspace is a 409 conflict")
     func logicalIdConflict() async throws {
         let h = try Harness.start()
