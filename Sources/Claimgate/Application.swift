@@ -2,27 +2,60 @@ import Foundation
 import HTTPServer
 import Logging
 import PrismaAPI
+import Secrets
 import Storage
+import Synchronization
 
-/// The assembled service: database, routes, server. `main` only builds one of these from
-/// configuration; tests build one with their own settings and a port of 0.
+/// The assembled service: database, Prisma connection, domain services, routes, server and
+/// background work. `main` only builds one of these from configuration; tests build one with their
+/// own settings and a port of 0.
 public final class Application: Sendable {
     public let settings: Settings
     public let database: Database
     public let metrics: HTTPMetrics
     public let server: MicroHTTPServer
     public let prisma: PrismaConnection
+    public let provisioner: Provisioner
+    public let provisioning: ProvisioningService
+    let clock: any WallClock
     let logger: Logger
+    private let background = Mutex<[Task<Void, Never>]>([])
+
+    /// The API key accepted in sandbox mode when `CLAIMGATE_API_KEYS` is empty.
+    public static let sandboxAPIKey = "cg_sandbox_api_key"
 
     /// Opens and migrates the database and wires every route. Does not bind yet (see ``start()``).
-    public static func build(settings: Settings, logger: Logger) async throws -> Application {
+    public static func build(settings: Settings, logger: Logger, clock: any WallClock = SystemWallClock()) async throws -> Application {
+        let box = SecretBox(keyBytes: try EncryptionKeys.resolve(settings: settings, logger: logger))
+        var apiKeys = settings.apiKeys
+        if apiKeys.isEmpty && settings.prisma.isSandbox {
+            apiKeys = [Secret(sandboxAPIKey)]
+            logger.notice("sandbox mode: partner API key is \(sandboxAPIKey) (set CLAIMGATE_API_KEYS to choose your own)")
+        } else if apiKeys.isEmpty && settings.webhookSecret == nil {
+            logger.warning("no CLAIMGATE_API_KEYS and no CLAIMGATE_WEBHOOK_SECRET: every partner API call will be refused")
+        }
+        let authenticator = try PartnerAuthenticator(apiKeys: apiKeys, webhookSecret: settings.webhookSecret, clock: clock)
         let database = try await openDatabase(settings: settings, logger: logger)
         let prisma = try PrismaConnection.make(settings: settings, logger: logger)
+        let upstream = PrismaProjectsUpstream(client: prisma.management, token: prisma.serviceToken)
+        let provisioner = Provisioner(
+            database: database, upstream: upstream, box: box, clock: clock, publicURL: settings.publicURL, logger: logger)
+        let provisioning = ProvisioningService(
+            database: database, provisioner: provisioner, upstream: upstream,
+            regions: RegionCatalog(client: prisma.management, token: prisma.serviceToken, clock: clock),
+            box: box, clock: clock,
+            policy: ProvisioningPolicy(
+                defaultRegion: settings.provisioning.defaultRegion, defaultTTLSeconds: settings.provisioning.defaultTTLSeconds,
+                maxTTLSeconds: settings.provisioning.maxTTLSeconds),
+            logger: logger)
         let metrics = HTTPMetrics()
         var router = Router()
         OperationsRoutes(database: database, metrics: metrics).register(in: &router)
+        PartnerRoutes(service: provisioning, authenticator: authenticator, openAPIDocument: loadOpenAPI(settings: settings))
+            .register(in: &router)
         return Application(
-            settings: settings, database: database, prisma: prisma, metrics: metrics, router: router, logger: logger)
+            settings: settings, database: database, prisma: prisma, provisioner: provisioner, provisioning: provisioning,
+            metrics: metrics, router: router, clock: clock, logger: logger)
     }
 
     /// Opens the configured database file (creating its directory) and applies pending migrations.
@@ -43,14 +76,23 @@ public final class Application: Sendable {
         return database
     }
 
+    /// `openapi/claimgate.json`, looked up next to the migrations directory.
+    static func loadOpenAPI(settings: Settings) -> [UInt8]? {
+        let root = URL(fileURLWithPath: settings.migrationsPath).deletingLastPathComponent()
+        return (try? Data(contentsOf: root.appendingPathComponent("openapi/claimgate.json"))).map(Array.init)
+    }
+
     private init(
-        settings: Settings, database: Database, prisma: PrismaConnection, metrics: HTTPMetrics, router: Router,
-        logger: Logger
+        settings: Settings, database: Database, prisma: PrismaConnection, provisioner: Provisioner,
+        provisioning: ProvisioningService, metrics: HTTPMetrics, router: Router, clock: any WallClock, logger: Logger
     ) {
         self.settings = settings
         self.database = database
         self.prisma = prisma
+        self.provisioner = provisioner
+        self.provisioning = provisioning
         self.metrics = metrics
+        self.clock = clock
         self.logger = logger
         let serverLogger = logger
         self.server = MicroHTTPServer(
@@ -70,19 +112,37 @@ public final class Application: Sendable {
             })
     }
 
-    /// Binds the listener.
+    /// Binds the listener and starts background work (the provisioning recovery pass).
     public func start() throws {
         try server.start()
         logger.info("listening", metadata: [
             "host": "\(settings.host)", "port": "\(server.port)", "public_url": "\(settings.publicURL)",
             "version": "\(ClaimgateVersion.current)",
         ])
+        let recovery = RecoveryPass(
+            database: database, provisioner: provisioner, clock: clock, logger: logger,
+            giveUpAfter: settings.provisioning.giveUpAfterSeconds)
+        let interval = Duration.seconds(settings.provisioning.recoveryIntervalSeconds)
+        background.withLock { tasks in
+            tasks.append(Task {
+                while !Task.isCancelled {
+                    await recovery.runOnce()
+                    try? await Task.sleep(for: interval)
+                }
+            })
+        }
     }
 
-    /// Drains in-flight requests, closes the listener and the database.
+    /// Stops background work, drains in-flight requests, closes the listener and the database.
     public func stop() async {
         logger.info("draining", metadata: ["in_flight": "\(server.inFlightCount)"])
+        let tasks = background.withLock { tasks -> [Task<Void, Never>] in
+            defer { tasks.removeAll() }
+            return tasks
+        }
+        for task in tasks { task.cancel() }
         await server.stop()
+        for task in tasks { await task.value }
         await prisma.sandbox?.stop()
         await database.close()
         logger.info("stopped")

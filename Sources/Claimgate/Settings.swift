@@ -33,7 +33,21 @@ public struct Settings: Sendable {
     public var logLevel: String
     /// Loopback port of the built-in Prisma emulator in sandbox mode (0 picks a free one).
     public var sandboxPort: Int
+    /// Standard Webhooks secret (`whsec_…`) for signed partner calls, or nil.
+    public var webhookSecret: Secret?
+    public var provisioning: ProvisioningSettings
     public var http: HTTPSettings
+
+    /// Defaults and bounds for new databases, and the recovery pass.
+    public struct ProvisioningSettings: Sendable {
+        public var defaultRegion: String
+        public var defaultTTLSeconds: Int
+        public var maxTTLSeconds: Int
+        /// How often the recovery pass looks for databases left `provisioning`.
+        public var recoveryIntervalSeconds: Int
+        /// After this long, a database still `provisioning` is marked `failed`.
+        public var giveUpAfterSeconds: Int
+    }
     public var prisma: PrismaSettings
 
     /// Transport limits (see ``HTTPServer/ServerConfiguration``).
@@ -86,6 +100,12 @@ public enum SettingsLoader {
         "claimgate.encryptionKey": ConfigValue(.string(""), isSecret: true),
         "claimgate.logLevel": "info",
         "claimgate.sandboxPort": 0,
+        "claimgate.webhookSecret": ConfigValue(.string(""), isSecret: true),
+        "claimgate.provisioning.defaultRegion": "us-east-1",
+        "claimgate.provisioning.defaultTtlSeconds": 86_400,
+        "claimgate.provisioning.maxTtlSeconds": 604_800,
+        "claimgate.provisioning.recoveryIntervalSeconds": 30,
+        "claimgate.provisioning.giveUpAfterSeconds": 3600,
         "claimgate.http.threads": 0,
         "claimgate.http.connectionLimit": 10_000,
         "claimgate.http.connectionTimeoutSeconds": 30,
@@ -103,7 +123,8 @@ public enum SettingsLoader {
 
     /// Environment variable names whose values are secrets (redacted by the config library too).
     static let secretVariables: Set<String> = [
-        "CLAIMGATE_API_KEYS", "CLAIMGATE_ENCRYPTION_KEY", "PRISMA_SERVICE_TOKEN", "PRISMA_CLIENT_SECRET",
+        "CLAIMGATE_API_KEYS", "CLAIMGATE_ENCRYPTION_KEY", "CLAIMGATE_WEBHOOK_SECRET", "PRISMA_SERVICE_TOKEN",
+        "PRISMA_CLIENT_SECRET",
     ]
 
     /// The usual providers: the process environment over the JSON file over the defaults.
@@ -166,6 +187,13 @@ public enum SettingsLoader {
             encryptionKey: encryptionKey.map { Secret($0) },
             logLevel: logLevel,
             sandboxPort: try reader.int("claimgate.sandboxPort", in: 0...65_535),
+            webhookSecret: try reader.optionalString("claimgate.webhookSecret", secret: true).map { Secret($0) },
+            provisioning: .init(
+                defaultRegion: try reader.nonEmptyString("claimgate.provisioning.defaultRegion"),
+                defaultTTLSeconds: try reader.int("claimgate.provisioning.defaultTtlSeconds", in: 60...31_536_000),
+                maxTTLSeconds: try reader.int("claimgate.provisioning.maxTtlSeconds", in: 60...31_536_000),
+                recoveryIntervalSeconds: try reader.int("claimgate.provisioning.recoveryIntervalSeconds", in: 1...86_400),
+                giveUpAfterSeconds: try reader.int("claimgate.provisioning.giveUpAfterSeconds", in: 60...604_800)),
             http: .init(
                 threads: try reader.int("claimgate.http.threads", in: 0...256),
                 connectionLimit: try reader.int("claimgate.http.connectionLimit", in: 1...1_000_000),

@@ -4,7 +4,7 @@ import Foundation
 ///
 /// `code` is the stable, machine-readable name of the problem (also the last part of `type`);
 /// `detail` is for humans and never carries secrets, stack traces or upstream bodies.
-public struct ProblemDetails: Sendable, Codable, Equatable, Error {
+public struct ProblemDetails: Sendable, Encodable, Equatable, Error {
     public var type: String
     public var title: String
     public var status: Int
@@ -12,8 +12,33 @@ public struct ProblemDetails: Sendable, Codable, Equatable, Error {
     public var code: String
     public var instance: String?
     public var requestId: String?
-    /// Extra machine-readable members, e.g. the offending field name.
+    /// Extra machine-readable members, e.g. the offending field name; encoded as top-level
+    /// members, as RFC 9457 §3.2 defines extensions.
     public var extensions: [String: String]?
+
+    struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(_ string: String) { stringValue = string }
+        init?(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    static let standardMembers: Set<String> = ["type", "title", "status", "detail", "code", "instance", "requestId"]
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: Key.self)
+        try container.encode(type, forKey: Key("type"))
+        try container.encode(title, forKey: Key("title"))
+        try container.encode(status, forKey: Key("status"))
+        try container.encodeIfPresent(detail, forKey: Key("detail"))
+        try container.encode(code, forKey: Key("code"))
+        try container.encodeIfPresent(instance, forKey: Key("instance"))
+        try container.encodeIfPresent(requestId, forKey: Key("requestId"))
+        for (name, value) in extensions ?? [:] where !ProblemDetails.standardMembers.contains(name) {
+            try container.encode(value, forKey: Key(name))
+        }
+    }
 
     /// Builds a problem whose `type` is derived from its `code`.
     public init(status: Int, code: String, title: String, detail: String? = nil, extensions: [String: String]? = nil) {

@@ -95,6 +95,12 @@ public struct Region: Codable, Sendable, Equatable {
     public let name: String
     /// `available` or `unavailable`.
     public let status: String
+
+    public init(id: String, name: String, status: String) {
+        self.id = id
+        self.name = name
+        self.status = status
+    }
 }
 
 /// A workspace visible to a token.

@@ -19,7 +19,7 @@ public struct RetryPolicy: Sendable {
     public static let none = RetryPolicy(maxAttempts: 1)
 
     /// How long to wait before retry number `attempt + 1`, or nil to give up.
-    func delay(afterAttempt attempt: Int, error: PrismaError) -> Duration? {
+    public func delay(afterAttempt attempt: Int, error: PrismaError) -> Duration? {
         guard attempt + 1 < maxAttempts else { return nil }
         if let retryAfter = error.retryAfter {
             return retryAfter <= maxRetryAfter ? retryAfter : nil

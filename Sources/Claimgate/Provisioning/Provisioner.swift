@@ -1,0 +1,199 @@
+import Foundation
+import HTTPServer
+import Logging
+import PrismaAPI
+import Storage
+
+/// Drives a `provisioning` row to `ready` (or `failed`) without ever creating a duplicate project.
+///
+/// Prisma's create has no idempotency key, so the row's `logicalId` is the correlation name:
+/// every create is preceded by a durable `attempts + 1`, and any attempt after the first starts by
+/// looking the project up by `logicalId`, adopting it if it exists (with fresh credentials, since
+/// the password is only returned by the create that was lost). Work on one row is single-flight:
+/// a partner retry, a concurrent duplicate and the recovery pass all wait on the same run.
+public actor Provisioner {
+    /// How hard one run tries before leaving the row to a later run.
+    public struct Budget: Sendable {
+        public var attempts: Int
+        public var backoff: RetryPolicy
+        public init(attempts: Int, backoff: RetryPolicy) {
+            self.attempts = attempts
+            self.backoff = backoff
+        }
+        public static let request = Budget(attempts: 3, backoff: RetryPolicy(baseDelay: .milliseconds(200), maxDelay: .seconds(2)))
+        public static let background = Budget(attempts: 1, backoff: .none)
+    }
+
+    /// How a run ended.
+    public enum Outcome: Sendable {
+        /// Just became ready: the creation answer (status, JSON body with secrets).
+        case ready(status: Int, body: [UInt8])
+        /// Prisma refused for good; the row is `failed`.
+        case failed(status: Int, body: [UInt8])
+        /// Still provisioning (Prisma unreachable or ambiguous); a later run continues.
+        case pending(PrismaError)
+        /// The row was not provisioning (already settled, or unknown).
+        case settled(DatabaseRecord?)
+    }
+
+    let database: Database
+    let upstream: any ProjectsUpstream
+    let box: SecretBox
+    let clock: any WallClock
+    let publicURL: String
+    let logger: Logger
+    private var running: [String: Task<Outcome, Never>] = [:]
+
+    public init(database: Database, upstream: any ProjectsUpstream, box: SecretBox, clock: any WallClock,
+                publicURL: String, logger: Logger) {
+        self.database = database
+        self.upstream = upstream
+        self.box = box
+        self.clock = clock
+        self.publicURL = publicURL
+        self.logger = logger
+    }
+
+    /// Runs (or joins the run already going for) this database.
+    public func complete(_ id: String, budget: Budget) async -> Outcome {
+        if let task = running[id] { return await task.value }
+        let task = Task { await self.run(id, budget: budget) }
+        running[id] = task
+        let outcome = await task.value
+        running[id] = nil
+        return outcome
+    }
+
+    private func run(_ id: String, budget: Budget) async -> Outcome {
+        var lastError = PrismaError(kind: .network, message: "not attempted")
+        for attempt in 0..<max(1, budget.attempts) {
+            if attempt > 0, let delay = budget.backoff.delay(afterAttempt: attempt - 1, error: lastError) {
+                try? await Task.sleep(for: delay)
+            }
+            let record: DatabaseRecord
+            do {
+                guard let found = try await database.read({ try DatabasesRepository.find(id, in: $0) }),
+                      found.status == .provisioning else {
+                    return .settled(try? await database.read { try DatabasesRepository.find(id, in: $0) })
+                }
+                record = found
+            } catch {
+                lastError = PrismaError(kind: .network, message: "database unavailable")
+                continue
+            }
+            do {
+                return try await step(record)
+            } catch let error as PrismaError {
+                lastError = error
+                if error.kind == .conflict { continue }  // logicalId taken: the next step looks it up
+                if error.isTransient || error.mayHaveBeenApplied { continue }
+                return await fail(record, because: error)
+            } catch {
+                lastError = PrismaError(kind: .network, message: "local failure")
+            }
+        }
+        logger.warning("provisioning still pending", metadata: ["database_id": "\(id)", "error": "\(lastError)"])
+        return .pending(lastError)
+    }
+
+    /// One attempt: look up first when an earlier create may have landed, else create.
+    private func step(_ record: DatabaseRecord) async throws -> Outcome {
+        if record.attempts > 0, let existing = try await upstream.findProject(logicalId: record.logicalId) {
+            logger.info("adopting project created by an earlier attempt", metadata: [
+                "database_id": "\(record.id)", "project_id": "\(existing.id)",
+            ])
+            return try await adopt(record, projectID: existing.id)
+        }
+        let now = clock.milliseconds(), id = record.id
+        try await database.write { try DatabasesRepository.recordAttempt(id, now: now, in: $0) }
+        let created = try await upstream.createProject(name: record.name, region: record.region, logicalId: record.logicalId)
+        guard let createdDatabase = created.database, let direct = createdDatabase.directConnectionString else {
+            return try await adopt(record, projectID: created.id)
+        }
+        let credentials = DatabaseCredentials(direct: direct.value, pooled: createdDatabase.pooledConnectionString?.value)
+        return try await finish(record, projectID: created.id, prismaDatabaseID: createdDatabase.id, credentials: credentials)
+    }
+
+    /// Takes over a project whose create answer we never saw: new credentials for its database.
+    private func adopt(_ record: DatabaseRecord, projectID: String) async throws -> Outcome {
+        let databases = try await upstream.databases(projectID: projectID)
+        guard let target = databases.first(where: \.isDefault) ?? databases.first else {
+            throw PrismaError(kind: .invalidResponse, message: "the adopted project has no database yet")
+        }
+        let connection = try await upstream.createConnection(databaseID: target.id, name: "claimgate")
+        guard let direct = connection.endpoints.direct?.connectionString else {
+            throw PrismaError(kind: .invalidResponse, message: "new connection without a connection string")
+        }
+        let credentials = DatabaseCredentials(direct: direct.value, pooled: connection.endpoints.pooled?.connectionString?.value)
+        return try await finish(record, projectID: projectID, prismaDatabaseID: target.id, credentials: credentials)
+    }
+
+    /// provisioning → ready, the claim link and every waiting idempotency key, in one transaction.
+    private func finish(_ record: DatabaseRecord, projectID: String, prismaDatabaseID: String?, credentials: DatabaseCredentials) async throws -> Outcome {
+        let now = clock.milliseconds()
+        let claimToken = SecureRandom.token()
+        var ready = record
+        ready.status = .ready
+        ready.projectId = projectID
+        ready.prismaDatabaseId = prismaDatabaseID
+        let body = DatabaseView.encode(DatabaseView.object(
+            ready, credentials: credentials, claimURL: "\(publicURL)/claim/\(claimToken)"))
+        let sealed = box.seal(Array(try JSONEncoder().encode(credentials)), context: "databases.credentials:\(record.id)")
+        let box = self.box
+        let changed = try await database.write { db -> Bool in
+            guard try DatabasesRepository.markReady(
+                record.id, projectId: projectID, prismaDatabaseId: prismaDatabaseID, credentials: sealed, now: now, in: db)
+            else { return false }
+            try DatabasesRepository.insertClaimLink(
+                tokenHash: Digest.sha256(claimToken), databaseId: record.id, now: now, expiresAt: record.expiresAt, in: db)
+            for key in try DatabasesRepository.pendingKeys(databaseId: record.id, in: db) {
+                try DatabasesRepository.completeKey(
+                    principal: key.principal, key: key.key, status: 201,
+                    body: box.seal(body, context: IdempotencyContext.of(key.principal, key.key)), in: db)
+            }
+            return true
+        }
+        guard changed else { return .settled(try await database.read { try DatabasesRepository.find(record.id, in: $0) }) }
+        logger.info("database ready", metadata: ["database_id": "\(record.id)", "project_id": "\(projectID)"])
+        return .ready(status: 201, body: body)
+    }
+
+    /// Marks a database that could not be provisioned in time as failed (used by the recovery pass).
+    /// A project that appears later under its `logicalId` is left to the partner to delete.
+    public func giveUp(_ id: String, reason: String) async {
+        guard running[id] == nil,
+              let record = try? await database.read({ try DatabasesRepository.find(id, in: $0) }),
+              record.status == .provisioning else { return }
+        _ = await fail(record, reason: reason)
+    }
+
+    /// provisioning → failed because Prisma refused.
+    private func fail(_ record: DatabaseRecord, because error: PrismaError) async -> Outcome {
+        await fail(record, reason: "Prisma refused to create the project: \(error.code ?? error.kind.rawValue) (\(error.message))")
+    }
+
+    /// provisioning → failed, answering waiting keys with the same problem.
+    private func fail(_ record: DatabaseRecord, reason: String) async -> Outcome {
+        let problem = ProblemDetails(
+            status: 502, code: "upstream-rejected", title: "Bad Gateway", detail: reason,
+            extensions: ["databaseId": record.id])
+        let response = problem.response()
+        let now = clock.milliseconds()
+        let box = self.box
+        _ = try? await database.write { db in
+            guard try DatabasesRepository.markFailed(record.id, reason: String(reason.prefix(500)), now: now, in: db) else { return }
+            for key in try DatabasesRepository.pendingKeys(databaseId: record.id, in: db) {
+                try DatabasesRepository.completeKey(
+                    principal: key.principal, key: key.key, status: 502,
+                    body: box.seal(response.body, context: IdempotencyContext.of(key.principal, key.key)), in: db)
+            }
+        }
+        logger.error("provisioning failed", metadata: ["database_id": "\(record.id)", "reason": "\(reason)"])
+        return .failed(status: 502, body: response.body)
+    }
+}
+
+/// The authenticated-data string of a stored idempotent response.
+enum IdempotencyContext {
+    static func of(_ principal: String, _ key: String) -> String { "idempotency_keys.response_body:\(principal):\(key)" }
+}

@@ -1,0 +1,280 @@
+import Foundation
+import HTTPServer
+import Logging
+import PrismaAPI
+import Storage
+import Synchronization
+
+/// Provisioning limits from configuration.
+public struct ProvisioningPolicy: Sendable {
+    public var defaultRegion: String
+    public var defaultTTLSeconds: Int
+    public var maxTTLSeconds: Int
+
+    public init(defaultRegion: String = "us-east-1", defaultTTLSeconds: Int = 86_400, maxTTLSeconds: Int = 604_800) {
+        self.defaultRegion = defaultRegion
+        self.defaultTTLSeconds = defaultTTLSeconds
+        self.maxTTLSeconds = maxTTLSeconds
+    }
+}
+
+/// The partner-facing operations on databases, independent of HTTP routing: each returns the
+/// status and JSON body to send (problems included).
+public final class ProvisioningService: Sendable {
+    let database: Database
+    let provisioner: Provisioner
+    let upstream: any ProjectsUpstream
+    let regions: RegionCatalog
+    let box: SecretBox
+    let clock: any WallClock
+    let policy: ProvisioningPolicy
+    let logger: Logger
+    /// Idempotency keys whose first request is running in this process.
+    private let inFlight = KeySet()
+
+    public init(database: Database, provisioner: Provisioner, upstream: any ProjectsUpstream, regions: RegionCatalog,
+                box: SecretBox, clock: any WallClock, policy: ProvisioningPolicy, logger: Logger) {
+        self.database = database
+        self.provisioner = provisioner
+        self.upstream = upstream
+        self.regions = regions
+        self.box = box
+        self.clock = clock
+        self.policy = policy
+        self.logger = logger
+    }
+
+    /// An answer: status, body, extra headers.
+    public struct Reply: Sendable {
+        public var status: Int
+        public var body: [UInt8]
+        public var headers: HTTPHeaders = HTTPHeaders()
+        public var isProblem = false
+
+        static func problem(_ problem: ProblemDetails, headers: HTTPHeaders = HTTPHeaders()) -> Reply {
+            Reply(status: problem.status, body: problem.response().body, headers: headers, isProblem: true)
+        }
+    }
+
+    // MARK: Create
+
+    /// `POST /v1/databases`.
+    /// - Parameters:
+    ///   - principal: Who asks (scopes idempotency keys).
+    ///   - idempotencyKey: Already validated, or nil.
+    public func create(body: [UInt8], principal: String, idempotencyKey: String?) async -> Reply {
+        let request: ProvisionRequest
+        do {
+            request = try ProvisionRequest.parse(body, regions: await regions.availableIDs(), maxTTL: policy.maxTTLSeconds)
+        } catch {
+            return .problem(error)
+        }
+        let now = clock.milliseconds()
+        let idBody = SecureRandom.idBody()
+        let ttl = request.ttlSeconds ?? min(policy.defaultTTLSeconds, policy.maxTTLSeconds)
+        let record = DatabaseRecord(
+            id: "cgdb_" + idBody, logicalId: "cg-" + idBody, status: .provisioning,
+            name: request.name ?? "claimgate-\(idBody.prefix(8))", region: request.region ?? policy.defaultRegion,
+            reference: request.reference, metadata: request.metadata, ttlSeconds: ttl,
+            expiresAt: now + Int64(ttl) * 1000, createdAt: now)
+        let flightKey = idempotencyKey.map { "\(principal)\u{0}\($0)" }
+
+        enum Start { case fresh(String), resume(String), reused, inFlight, replay(Int, [UInt8]) }
+        let start: Start
+        do {
+            start = try await database.write { [inFlight] db -> Start in
+                guard let key = idempotencyKey, let flightKey else {
+                    try DatabasesRepository.insert(record, in: db)
+                    return .fresh(record.id)
+                }
+                if let existing = try DatabasesRepository.findKey(principal: principal, key: key, in: db) {
+                    guard existing.fingerprint == request.fingerprint else { return .reused }
+                    if existing.state == .done, let status = existing.responseStatus, let sealed = existing.responseBody {
+                        return .replay(status, sealed)
+                    }
+                    // In flight here, or abandoned (crash, or an answer we gave up waiting for): resume it.
+                    return inFlight.insert(flightKey) ? .resume(existing.databaseId) : .inFlight
+                }
+                try DatabasesRepository.insert(record, in: db)
+                try DatabasesRepository.insertKey(
+                    principal: principal, key: key, fingerprint: request.fingerprint, databaseId: record.id, now: now, in: db)
+                _ = inFlight.insert(flightKey)
+                return .fresh(record.id)
+            }
+        } catch {
+            logger.error("cannot record a provisioning intent", metadata: ["error": "\(error)"])
+            return .problem(ProblemDetails(status: 503, code: "storage-unavailable", title: "Service Unavailable",
+                                           detail: "The request could not be recorded; nothing was created. Retry."))
+        }
+        defer { if let flightKey { inFlight.remove(flightKey) } }
+
+        let databaseID: String
+        switch start {
+        case .reused:
+            return .problem(ProblemDetails(
+                status: 422, code: "idempotency-key-reused", title: "Unprocessable Content",
+                detail: "This Idempotency-Key was used with a different request body."))
+        case .inFlight:
+            return .problem(ProblemDetails(
+                status: 409, code: "idempotency-key-in-flight", title: "Conflict",
+                detail: "A request with this Idempotency-Key is still being processed; retry shortly."),
+                headers: ["Retry-After": "1"])
+        case .replay(let status, let sealed):
+            return replay(status: status, sealed: sealed, principal: principal, key: idempotencyKey ?? "")
+        case .fresh(let id), .resume(let id):
+            databaseID = id
+        }
+        switch await provisioner.complete(databaseID, budget: .request) {
+        case .ready(let status, let body):
+            return Reply(status: status, body: body, headers: ["Location": "/v1/databases/\(databaseID)"])
+        case .failed(let status, let body):
+            return Reply(status: status, body: body, isProblem: true)
+        case .pending:
+            return .problem(ProblemDetails(
+                status: 503, code: "upstream-unavailable", title: "Service Unavailable",
+                detail: "Prisma did not answer in time. The database is recorded and provisioning continues; repeat the request with the same Idempotency-Key to get its credentials.",
+                extensions: ["databaseId": databaseID]), headers: ["Retry-After": "5"])
+        case .settled:
+            // Someone else finished it: the stored answer is the one to give.
+            if let key = idempotencyKey,
+               let stored = try? await database.read({ try DatabasesRepository.findKey(principal: principal, key: key, in: $0) }),
+               let status = stored.responseStatus, let sealed = stored.responseBody {
+                return replay(status: status, sealed: sealed, principal: principal, key: key)
+            }
+            return await get(databaseID)
+        }
+    }
+
+    private func replay(status: Int, sealed: [UInt8], principal: String, key: String) -> Reply {
+        guard let body = try? box.open(sealed, context: IdempotencyContext.of(principal, key)) else {
+            return .problem(ProblemDetails(status: 500, code: "stored-response-unreadable", title: "Internal Server Error",
+                                           detail: "The stored answer for this key cannot be decrypted (was the encryption key changed?)."))
+        }
+        var headers: HTTPHeaders = ["Idempotent-Replayed": "true"]
+        if status >= 400 { headers.set("Content-Type", "application/problem+json") }
+        return Reply(status: status, body: body, headers: headers, isProblem: status >= 400)
+    }
+
+    // MARK: Read
+
+    /// `GET /v1/databases/{id}`.
+    public func get(_ id: String) async -> Reply {
+        guard let record = try? await database.read({ try DatabasesRepository.find(id, in: $0) }) else {
+            return .problem(Self.notFound)
+        }
+        return Reply(status: 200, body: DatabaseView.encode(DatabaseView.object(record)))
+    }
+
+    /// `GET /v1/databases?status=&reference=&limit=&cursor=`.
+    public func list(status: String?, reference: String?, limit: String?, cursor: String?) async -> Reply {
+        var parsedStatus: DatabaseStatus?
+        if let status {
+            guard let value = DatabaseStatus(rawValue: status) else {
+                return .problem(ProvisionRequest.invalid("status", "must be one of \(DatabaseStatus.allCases.map(\.rawValue).joined(separator: ", ")).").asQuery)
+            }
+            parsedStatus = value
+        }
+        let size = limit.map { Int($0) ?? -1 } ?? 20
+        guard (1...100).contains(size) else { return .problem(ProvisionRequest.invalid("limit", "must be an integer from 1 to 100.").asQuery) }
+        var after: (Int64, String)?
+        if let cursor {
+            guard let decoded = Cursor.decode(cursor) else { return .problem(ProvisionRequest.invalid("cursor", "is not a cursor this API returned.").asQuery) }
+            after = decoded
+        }
+        let reference = reference
+        let records: [DatabaseRecord]
+        do {
+            records = try await database.read {
+                try DatabasesRepository.list(status: parsedStatus, reference: reference, after: after, limit: size + 1, in: $0)
+            }
+        } catch {
+            return .problem(ProblemDetails(status: 503, code: "storage-unavailable", title: "Service Unavailable"))
+        }
+        let page = Array(records.prefix(size))
+        let next: Any = records.count > size ? Cursor.encode(page.last!.createdAt, page.last!.id) : NSNull()
+        return Reply(status: 200, body: DatabaseView.encode([
+            "data": page.map { DatabaseView.object($0) }, "nextCursor": next, "hasMore": records.count > size,
+        ] as [String: Any]))
+    }
+
+    /// `GET /v1/regions`.
+    public func regionList() async -> Reply {
+        let list = await regions.regions().map { ["id": $0.id, "name": $0.name, "status": $0.status] }
+        return Reply(status: 200, body: DatabaseView.encode(["data": list]))
+    }
+
+    // MARK: Delete
+
+    /// `DELETE /v1/databases/{id}`: deletes the Prisma project while the database is unclaimed.
+    public func delete(_ id: String) async -> Reply {
+        guard let record = try? await database.read({ try DatabasesRepository.find(id, in: $0) }) else {
+            return .problem(Self.notFound)
+        }
+        switch record.status {
+        case .claimed:
+            return .problem(ProblemDetails(status: 409, code: "already-claimed", title: "Conflict",
+                                           detail: "The database was claimed; it belongs to the user's workspace now."))
+        case .provisioning:
+            return .problem(ProblemDetails(status: 409, code: "still-provisioning", title: "Conflict",
+                                           detail: "The database is still being created; retry shortly."),
+                            headers: ["Retry-After": "5"])
+        case .deleted, .expired:
+            return Reply(status: 200, body: DatabaseView.encode(DatabaseView.object(record)))
+        case .ready, .failed:
+            if record.status == .ready, let projectID = record.projectId {
+                do {
+                    try await upstream.deleteProject(id: projectID)
+                } catch where error.kind == .notFound {
+                    // Already gone upstream.
+                } catch {
+                    return .problem(ProblemDetails(
+                        status: 503, code: "upstream-unavailable", title: "Service Unavailable",
+                        detail: "Prisma could not delete the project right now; nothing changed. Retry."),
+                        headers: ["Retry-After": "5"])
+                }
+            }
+            let now = clock.milliseconds()
+            _ = try? await database.write { try DatabasesRepository.markGone(id, status: .deleted, now: now, in: $0) }
+            logger.info("database deleted", metadata: ["database_id": "\(id)"])
+            return await get(id)
+        }
+    }
+
+    static let notFound = ProblemDetails(status: 404, code: "database-not-found", title: "Not Found",
+                                         detail: "No database with this id.")
+}
+
+extension ProblemDetails {
+    /// The same problem, about a query parameter.
+    var asQuery: ProblemDetails {
+        var copy = self
+        copy.code = "invalid-query"
+        copy.type = ProblemDetails.typeURI(for: "invalid-query")
+        return copy
+    }
+}
+
+/// A thread-safe set of strings.
+final class KeySet: Sendable {
+    private let keys = Mutex<Set<String>>([])
+    /// Inserts; false if it was already there.
+    func insert(_ key: String) -> Bool { keys.withLock { $0.insert(key).inserted } }
+    func remove(_ key: String) { keys.withLock { _ = $0.remove(key) } }
+}
+
+/// Opaque list cursors: base64url of `createdAt:id`.
+enum Cursor {
+    static func encode(_ createdAt: Int64, _ id: String) -> String {
+        Data("\(createdAt):\(id)".utf8).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+    }
+
+    static func decode(_ text: String) -> (Int64, String)? {
+        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while base64.count % 4 != 0 { base64 += "=" }
+        guard let data = Data(base64Encoded: base64) else { return nil }
+        let parts = String(decoding: data, as: UTF8.self).split(separator: ":", maxSplits: 1)
+        guard parts.count == 2, let createdAt = Int64(parts[0]) else { return nil }
+        return (createdAt, String(parts[1]))
+    }
+}

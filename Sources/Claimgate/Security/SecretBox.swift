@@ -1,0 +1,86 @@
+import Crypto
+import Foundation
+
+/// Why a sealed value could not be opened.
+public enum SecretBoxError: Error, Sendable, Equatable {
+    /// Too short, unknown version, or authentication failed (tampered, wrong key, wrong row).
+    case unreadable
+}
+
+/// AES-256-GCM for secrets at rest (database credentials, stored responses, user tokens).
+///
+/// A fresh random 96-bit nonce per seal; layout `0x01 ‖ nonce(12) ‖ ciphertext ‖ tag(16)`. The
+/// `context` (table, column and row id) is authenticated data, so a sealed value moved to another
+/// row does not open.
+public struct SecretBox: Sendable {
+    private let key: SymmetricKey
+    static let version: UInt8 = 1
+    static let overhead = 1 + 12 + 16
+
+    public init(keyBytes: [UInt8]) {
+        precondition(keyBytes.count == 32, "AES-256 needs a 32-byte key")
+        key = SymmetricKey(data: keyBytes)
+    }
+
+    public func seal(_ plaintext: [UInt8], context: String) -> [UInt8] {
+        // AES.GCM.seal only throws for invalid nonce sizes, which a generated nonce never has.
+        let box = try! AES.GCM.seal(plaintext, using: key, nonce: AES.GCM.Nonce(), authenticating: Data(context.utf8))
+        return [SecretBox.version] + Array(box.nonce) + Array(box.ciphertext) + Array(box.tag)
+    }
+
+    public func seal(_ text: String, context: String) -> [UInt8] { seal(Array(text.utf8), context: context) }
+
+    public func open(_ sealed: [UInt8], context: String) throws(SecretBoxError) -> [UInt8] {
+        // Check the length before slicing anything.
+        guard sealed.count >= SecretBox.overhead, sealed[0] == SecretBox.version else { throw .unreadable }
+        do {
+            let box = try AES.GCM.SealedBox(
+                nonce: AES.GCM.Nonce(data: sealed[1..<13]), ciphertext: sealed[13..<(sealed.count - 16)],
+                tag: sealed[(sealed.count - 16)...])
+            return Array(try AES.GCM.open(box, using: key, authenticating: Data(context.utf8)))
+        } catch {
+            throw .unreadable
+        }
+    }
+
+    public func openString(_ sealed: [UInt8], context: String) throws(SecretBoxError) -> String {
+        String(decoding: try open(sealed, context: context), as: UTF8.self)
+    }
+}
+
+/// Small cryptographic helpers with one job each.
+public enum SecureRandom {
+    /// `count` bytes from the system CSPRNG.
+    public static func bytes(_ count: Int) -> [UInt8] {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) }
+    }
+
+    /// Base64url (no padding) of `count` random bytes: 32 bytes → 43 characters, 256 bits.
+    public static func token(bytes count: Int = 32) -> String {
+        Data(bytes(count)).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    /// A lowercase alphanumeric id body (`count` characters, ~5.2 bits each).
+    public static func idBody(_ count: Int = 24) -> String {
+        let alphabet = Array("abcdefghijklmnopqrstuvwxyz0123456789")
+        var generator = SystemRandomNumberGenerator()
+        return String((0..<count).map { _ in alphabet[Int(generator.next() % 36)] })
+    }
+}
+
+public enum Digest {
+    public static func sha256(_ bytes: [UInt8]) -> [UInt8] { Array(SHA256.hash(data: bytes)) }
+    public static func sha256(_ text: String) -> [UInt8] { sha256(Array(text.utf8)) }
+    public static func hex(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
+
+    /// Equality whose time does not depend on where the inputs differ.
+    public static func constantTimeEquals(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        guard a.count == b.count else { return false }
+        var difference: UInt8 = 0
+        for index in a.indices { difference |= a[index] ^ b[index] }
+        return difference == 0
+    }
+}

@@ -1,0 +1,128 @@
+/// Every SQL statement about handed-out databases, idempotency keys and claim links.
+///
+/// Functions take the connection of an open transaction (``Database/write(_:)``) or a read, so
+/// callers compose several of them atomically; none opens its own transaction.
+public enum DatabasesRepository {
+    static let columns = """
+        id, logical_id, status, name, region, reference, metadata, project_id, prisma_database_id, credentials,
+        failure_reason, ttl_seconds, expires_at, attempts, created_at, updated_at, claimed_at, claimed_workspace_id, deleted_at
+        """
+
+    public static func insert(_ record: DatabaseRecord, in db: SQLiteConnection) throws {
+        try db.execute("""
+            INSERT INTO databases (id, logical_id, status, name, region, reference, metadata, ttl_seconds, expires_at,
+                                   attempts, created_at, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)
+            """, [record.id, record.logicalId, record.status.rawValue, record.name, record.region, record.reference,
+                  record.metadata, record.ttlSeconds, record.expiresAt, record.createdAt, record.createdAt])
+    }
+
+    public static func find(_ id: String, in db: SQLiteConnection) throws -> DatabaseRecord? {
+        try db.queryOne("SELECT \(columns) FROM databases WHERE id = ?", [id]).map(DatabaseRecord.init(row:))
+    }
+
+    /// A page in creation order, after the `(createdAt, id)` cursor.
+    public static func list(
+        status: DatabaseStatus?, reference: String?, after cursor: (createdAt: Int64, id: String)?, limit: Int,
+        in db: SQLiteConnection
+    ) throws -> [DatabaseRecord] {
+        var clauses: [String] = []
+        var parameters: [any SQLBindable] = []
+        if let status { clauses.append("status = ?"); parameters.append(status.rawValue) }
+        if let reference { clauses.append("reference = ?"); parameters.append(reference) }
+        if let cursor {
+            clauses.append("(created_at > ? OR (created_at = ? AND id > ?))")
+            parameters += [cursor.createdAt, cursor.createdAt, cursor.id]
+        }
+        let filter = clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND ")
+        parameters.append(limit)
+        return try db.query("SELECT \(columns) FROM databases \(filter) ORDER BY created_at, id LIMIT ?", parameters)
+            .map(DatabaseRecord.init(row:))
+    }
+
+    /// Ids of databases still provisioning, oldest first.
+    public static func provisioningIDs(in db: SQLiteConnection) throws -> [String] {
+        try db.query("SELECT id FROM databases WHERE status = 'provisioning' ORDER BY created_at").compactMap { $0["id"].string }
+    }
+
+    /// Records that a create may be sent (durably, before it is sent).
+    public static func recordAttempt(_ id: String, now: Int64, in db: SQLiteConnection) throws {
+        try db.execute("UPDATE databases SET attempts = attempts + 1, updated_at = ? WHERE id = ? AND status = 'provisioning'", [now, id])
+    }
+
+    /// provisioning → ready. Returns false if the row was no longer provisioning.
+    public static func markReady(
+        _ id: String, projectId: String, prismaDatabaseId: String?, credentials: [UInt8], now: Int64, in db: SQLiteConnection
+    ) throws -> Bool {
+        try db.execute("""
+            UPDATE databases SET status = 'ready', project_id = ?, prisma_database_id = ?, credentials = ?, updated_at = ?
+            WHERE id = ? AND status = 'provisioning'
+            """, [projectId, prismaDatabaseId, credentials, now, id]) == 1
+    }
+
+    /// provisioning → failed.
+    public static func markFailed(_ id: String, reason: String, now: Int64, in db: SQLiteConnection) throws -> Bool {
+        try db.execute("""
+            UPDATE databases SET status = 'failed', failure_reason = ?, updated_at = ? WHERE id = ? AND status = 'provisioning'
+            """, [reason, now, id]) == 1
+    }
+
+    /// ready/failed → deleted (or expired): credentials are wiped and claim links revoked.
+    public static func markGone(_ id: String, status: DatabaseStatus, now: Int64, in db: SQLiteConnection) throws -> Bool {
+        let changed = try db.execute("""
+            UPDATE databases SET status = ?, credentials = NULL, deleted_at = ?, updated_at = ?
+            WHERE id = ? AND status IN ('ready', 'failed')
+            """, [status.rawValue, now, now, id]) == 1
+        if changed { try revokeClaimLinks(databaseId: id, now: now, in: db) }
+        return changed
+    }
+
+    // MARK: Idempotency keys
+
+    public static func findKey(principal: String, key: String, in db: SQLiteConnection) throws -> IdempotencyRecord? {
+        try db.queryOne("""
+            SELECT principal, key, fingerprint, state, database_id, response_status, response_body
+            FROM idempotency_keys WHERE principal = ? AND key = ?
+            """, [principal, key]).map { row in
+            IdempotencyRecord(
+                principal: row["principal"].string ?? "", key: row["key"].string ?? "",
+                fingerprint: row["fingerprint"].string ?? "",
+                state: IdempotencyRecord.State(rawValue: row["state"].string ?? "") ?? .inFlight,
+                databaseId: row["database_id"].string ?? "", responseStatus: row["response_status"].int,
+                responseBody: row["response_body"].bytes)
+        }
+    }
+
+    public static func insertKey(
+        principal: String, key: String, fingerprint: String, databaseId: String, now: Int64, in db: SQLiteConnection
+    ) throws {
+        try db.execute("""
+            INSERT INTO idempotency_keys (principal, key, fingerprint, state, database_id, created_at)
+            VALUES (?, ?, ?, 'in_flight', ?, ?)
+            """, [principal, key, fingerprint, databaseId, now])
+    }
+
+    /// Keys waiting for this database's outcome.
+    public static func pendingKeys(databaseId: String, in db: SQLiteConnection) throws -> [(principal: String, key: String)] {
+        try db.query("SELECT principal, key FROM idempotency_keys WHERE database_id = ? AND state = 'in_flight'", [databaseId])
+            .map { (principal: $0["principal"].string ?? "", key: $0["key"].string ?? "") }
+    }
+
+    /// Stores the final answer for a key.
+    public static func completeKey(principal: String, key: String, status: Int, body: [UInt8], in db: SQLiteConnection) throws {
+        try db.execute("""
+            UPDATE idempotency_keys SET state = 'done', response_status = ?, response_body = ? WHERE principal = ? AND key = ?
+            """, [status, body, principal, key])
+    }
+
+    // MARK: Claim links
+
+    public static func insertClaimLink(tokenHash: [UInt8], databaseId: String, now: Int64, expiresAt: Int64, in db: SQLiteConnection) throws {
+        try db.execute("INSERT INTO claim_links (token_hash, database_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
+                       [tokenHash, databaseId, now, expiresAt])
+    }
+
+    public static func revokeClaimLinks(databaseId: String, now: Int64, in db: SQLiteConnection) throws {
+        try db.execute("UPDATE claim_links SET revoked_at = ? WHERE database_id = ? AND revoked_at IS NULL", [now, databaseId])
+    }
+}
