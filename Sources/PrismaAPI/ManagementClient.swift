@@ -14,10 +14,8 @@ import Secrets
 /// 429, which means the request was not processed. Callers recover a create whose answer was lost
 /// through ``findProject(logicalId:token:)``.
 ///
-/// One transport caveat: libcurl (under URLSession) re-sends a request once on a fresh connection
-/// when a *reused* keep-alive connection dies before any byte of the answer. Through URLSession
-/// that case ends as a timeout, so it still surfaces as an ambiguous failure
-/// (``PrismaError/mayHaveBeenApplied``); the `logicalId` check is the defence against duplicates.
+/// Non-idempotent calls never travel on a reused keep-alive connection: libcurl (under
+/// URLSession) silently re-sends a request when a reused connection dies before the answer.
 public struct ManagementClient: Sendable {
     public let baseURL: URL
     let transport: any HTTPTransport
@@ -158,7 +156,9 @@ public struct ManagementClient: Sendable {
             headers["Content-Type"] = "application/json"
             body = try? JSONSerialization.data(withJSONObject: json, options: [.sortedKeys])
         }
-        let request = TransportRequest(method: method, url: components.url!, headers: headers, body: body, timeout: timeout)
+        let request = TransportRequest(
+            method: method, url: components.url!, headers: headers, body: body, timeout: timeout,
+            allowsConnectionReuse: retryOn == .transient)
         var attempt = 0
         while true {
             let error: PrismaError

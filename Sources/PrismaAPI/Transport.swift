@@ -10,13 +10,19 @@ public struct TransportRequest: Sendable {
     public var headers: [String: String]
     public var body: Data?
     public var timeout: Duration
+    /// False for requests that must never be sent twice (creates, transfers, token calls): they go
+    /// over a connection of their own, because libcurl silently re-sends a request once when a
+    /// *reused* keep-alive connection dies before the answer — a duplicate create.
+    public var allowsConnectionReuse: Bool
 
-    public init(method: String, url: URL, headers: [String: String] = [:], body: Data? = nil, timeout: Duration) {
+    public init(method: String, url: URL, headers: [String: String] = [:], body: Data? = nil, timeout: Duration,
+                allowsConnectionReuse: Bool = true) {
         self.method = method
         self.url = url
         self.headers = headers
         self.body = body
         self.timeout = timeout
+        self.allowsConnectionReuse = allowsConnectionReuse
     }
 }
 
@@ -52,25 +58,35 @@ public protocol HTTPTransport: Sendable {
     func send(_ request: TransportRequest) async throws(TransportFailure) -> TransportResponse
 }
 
-/// Foundation's `URLSession` (libcurl on Linux) with one long-lived session for the process.
+/// Foundation's `URLSession` (libcurl on Linux) with long-lived sessions.
 ///
 /// Chosen over AsyncHTTPClient for build cost (seconds instead of minutes) and the system TLS/CA
-/// store; the session is never invalidated, which avoids the teardown races seen on Linux.
+/// store; sessions are never invalidated, which avoids the teardown races seen on Linux. Reads
+/// share a pool of keep-alive connections; requests that must not be repeated use a second
+/// session whose connections are closed after each answer (see
+/// ``TransportRequest/allowsConnectionReuse``).
 public final class URLSessionTransport: HTTPTransport {
-    private let session: URLSession
+    private let pooled: URLSession
+    private let unpooled: URLSession
 
     public init(maximumConnectionsPerHost: Int = 8) {
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.httpMaximumConnectionsPerHost = maximumConnectionsPerHost
-        configuration.httpCookieStorage = nil
-        configuration.httpShouldSetCookies = false
-        configuration.urlCache = nil
-        configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
-        session = URLSession(configuration: configuration, delegate: RedirectRefuser(), delegateQueue: nil)
+        func make() -> URLSession {
+            let configuration = URLSessionConfiguration.ephemeral
+            configuration.httpMaximumConnectionsPerHost = maximumConnectionsPerHost
+            configuration.httpCookieStorage = nil
+            configuration.httpShouldSetCookies = false
+            configuration.urlCache = nil
+            configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
+            return URLSession(configuration: configuration, delegate: RedirectRefuser(), delegateQueue: nil)
+        }
+        pooled = make()
+        unpooled = make()
     }
 
     public func send(_ request: TransportRequest) async throws(TransportFailure) -> TransportResponse {
+        let session = request.allowsConnectionReuse ? pooled : unpooled
         var urlRequest = URLRequest(url: request.url)
+        if !request.allowsConnectionReuse { urlRequest.setValue("close", forHTTPHeaderField: "Connection") }
         urlRequest.httpMethod = request.method
         urlRequest.timeoutInterval = Double(request.timeout.components.seconds)
             + Double(request.timeout.components.attoseconds) / 1e18
