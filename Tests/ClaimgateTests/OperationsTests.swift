@@ -65,16 +65,20 @@ struct SandboxTests {
         let regions = try await prisma.management.postgresRegions(token: prisma.serviceToken)
         #expect(regions.count == 6)
         #expect(emulator.callCount("GET /v1/regions/postgres") == 1)
-        #expect(app.logs.lines.filter { $0.contains("sandbox mode") }.count == 1)
+        #expect(app.logs.lines.filter { $0.contains("built-in Prisma emulator") }.count == 1)
         await app.stop()
     }
 
     @Test("with a service token the configured Prisma is used and no emulator starts")
     func realMode() async throws {
-        let app = try await RunningApp.start([
+        var environment = [
             "PRISMA_SERVICE_TOKEN": "token-for-tests", "PRISMA_API_URL": "http://127.0.0.1:9",
             "PRISMA_CLIENT_ID": "client", "PRISMA_CLIENT_SECRET": "secret",
-        ])
+        ]
+        // Outside sandbox mode secrets at rest need a real key: no key, no start.
+        await #expect(throws: ConfigurationError.self) { _ = try await RunningApp.start(environment) }
+        environment["CLAIMGATE_ENCRYPTION_KEY"] = Data(repeating: 1, count: 32).base64EncodedString()
+        let app = try await RunningApp.start(environment)
         #expect(app.application.prisma.sandbox == nil)
         #expect(app.application.prisma.management.baseURL.absoluteString == "http://127.0.0.1:9")
         #expect(!app.logs.lines.contains { $0.contains("sandbox mode") })
