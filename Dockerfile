@@ -24,6 +24,7 @@ WORKDIR /app
 COPY --from=build /claimgate /usr/local/bin/claimgate
 COPY migrations ./migrations
 COPY config ./config
+COPY openapi ./openapi
 RUN mkdir -p /app/data && chown claimgate:claimgate /app/data
 USER claimgate
 VOLUME ["/app/data"]

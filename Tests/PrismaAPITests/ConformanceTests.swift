@@ -15,14 +15,13 @@ struct ConformanceTests {
     func conformance() async throws {
         let h = try Harness.start()
         defer { Task { await h.emulator.stop() } }
-        var samples: [[String: Any]] = []
+        let recorder = ConformanceRecorder()
         func record(_ method: String, _ template: String, _ path: String, token: String?, body: String? = nil) async throws {
             var headers: [String: String] = [:]
             if let token { headers["Authorization"] = "Bearer \(token)" }
             if body != nil { headers["Content-Type"] = "application/json" }
             let reply = try await h.http.send(method, path, headers: headers, body: body.map { Data($0.utf8) })
-            let json = reply.body.isEmpty ? NSNull() : try JSONSerialization.jsonObject(with: reply.body)
-            samples.append(["method": method, "path": template, "status": reply.status, "body": json])
+            try recorder.record(method: method, template: template, status: reply.status, body: reply.body)
         }
         let service = h.service.value
         let user = try await h.userTokens().accessToken.value
@@ -60,24 +59,9 @@ struct ConformanceTests {
         try await record("GET", "/v1/workspaces", "/v1/workspaces", token: service)
         try await record("GET", "/v1/workspaces", "/v1/workspaces", token: user)
         try await record("GET", "/v1/workspaces", "/v1/workspaces", token: nil)
-        #expect(Set(samples.compactMap { $0["status"] as? Int }) == [200, 201, 204, 401, 404, 409, 413])
-
-        let directory = TestPaths.temporaryDirectory()
-        let samplesFile = directory.appendingPathComponent("samples.json")
-        try JSONSerialization.data(withJSONObject: samples).write(to: samplesFile)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [
-            "python3", TestPaths.packageRoot.appendingPathComponent("Tests/conformance/validate_emulator.py").path,
-            ConformanceTests.specPath, samplesFile.path,
-        ]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "\(text)")
-        #expect(text.contains("\(samples.count) passed, 0 failed"), "\(text)")
+        #expect(recorder.statuses == [200, 201, 204, 401, 404, 409, 413])
+        let (status, output) = try recorder.validate(against: ConformanceTests.specPath)
+        #expect(status == 0, "\(output)")
+        #expect(output.contains("\(recorder.count) passed, 0 failed"), "\(output)")
     }
 }

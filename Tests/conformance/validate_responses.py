@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
-"""Validates recorded emulator responses against Prisma's OpenAPI document.
+"""Validates recorded HTTP responses against an OpenAPI 3.1 document.
 
-Usage: validate_emulator.py OPENAPI_JSON SAMPLES_JSON
+Used for the Prisma emulator (against Prisma's published document) and for Claimgate's own API
+(against openapi/claimgate.json).
+
+Usage: validate_responses.py OPENAPI_JSON SAMPLES_JSON
 SAMPLES_JSON is a list of {"method", "path" (the OpenAPI path template), "status", "body"}.
 Every sample must use a status the operation documents, and a JSON body must validate against
 that status's schema (Draft 2020-12, as OpenAPI 3.1 uses). Prints one line per failure and a
@@ -29,7 +32,12 @@ def main() -> int:
             print(f"FAIL {label}: status not documented (documented: {sorted(operation['responses'])})")
             failed += 1
             continue
-        schema = response.get("content", {}).get("application/json", {}).get("schema")
+        content = response.get("content", {})
+        media = content.get("application/json") or content.get("application/problem+json") or {}
+        schema = media.get("schema")
+        if schema is not None and "components" in spec:
+            # Let "#/components/..." references resolve inside the response schema.
+            schema = dict(schema, components=spec["components"])
         body = sample.get("body")
         if schema is None:
             if body not in (None, ""):

@@ -1,0 +1,61 @@
+import Claimgate
+import Foundation
+import PrismaEmulator
+import TestSupport
+import Testing
+
+@Suite("Claimgate's own OpenAPI document")
+struct APIConformanceTests {
+    static let spec = TestPaths.packageRoot.appendingPathComponent("openapi/claimgate.json").path
+
+    @Test("it is served at /openapi.json")
+    func served() async throws {
+        let app = try await RunningApp.start()
+        let reply = try await app.client.get("/openapi.json")
+        #expect(reply.status == 200)
+        let json = try reply.json()
+        #expect(json["openapi"] as? String == "3.1.0")
+        #expect((json["paths"] as? [String: Any])?["/v1/databases"] != nil)
+        await app.stop()
+    }
+
+    @Test("every answer of every operation validates against it")
+    func conformance() async throws {
+        let app = try await RunningApp.start()
+        let recorder = ConformanceRecorder()
+        func record(_ method: String, _ template: String, _ path: String, body: String? = nil, headers: [String: String] = sandboxKey) async throws {
+            var all = headers
+            if body != nil { all["Content-Type"] = "application/json" }
+            let reply = try await app.client.send(method, path, headers: all, body: body.map { Data($0.utf8) })
+            try recorder.record(method: method, template: template, status: reply.status, body: reply.body)
+        }
+        try await record("POST", "/v1/databases", "/v1/databases", body: #"{"name":"a","metadata":{"k":[1,2]},"reference":"r"}"#)
+        try await record("POST", "/v1/databases", "/v1/databases", body: "{}", headers: sandboxKey.merging(["Idempotency-Key": "c-1"]) { $1 })
+        try await record("POST", "/v1/databases", "/v1/databases", body: "{}", headers: sandboxKey.merging(["Idempotency-Key": "c-1"]) { $1 })
+        try await record("POST", "/v1/databases", "/v1/databases", body: #"{"name":"x"}"#, headers: sandboxKey.merging(["Idempotency-Key": "c-1"]) { $1 })
+        try await record("POST", "/v1/databases", "/v1/databases", body: #"{"ttlSeconds":1}"#)
+        try await record("POST", "/v1/databases", "/v1/databases", body: "{", headers: sandboxKey)
+        try await record("POST", "/v1/databases", "/v1/databases", body: "{}", headers: [:])
+        app.emulator.inject(Fault(route: "POST /v1/projects", status: 403))
+        try await record("POST", "/v1/databases", "/v1/databases", body: "{}")
+        app.emulator.inject(Fault(route: "POST /v1/projects", status: 503, times: 10))
+        try await record("POST", "/v1/databases", "/v1/databases", body: "{}")
+        app.emulator.clearFaults()
+        let id = try #require(try await app.provision().json()["id"] as? String)
+        try await record("GET", "/v1/databases", "/v1/databases?limit=2")
+        try await record("GET", "/v1/databases", "/v1/databases?status=nope")
+        try await record("GET", "/v1/databases", "/v1/databases", headers: [:])
+        try await record("GET", "/v1/databases/{id}", "/v1/databases/\(id)")
+        try await record("GET", "/v1/databases/{id}", "/v1/databases/cgdb_unknown")
+        try await record("DELETE", "/v1/databases/{id}", "/v1/databases/\(id)")
+        try await record("DELETE", "/v1/databases/{id}", "/v1/databases/cgdb_unknown")
+        try await record("GET", "/v1/regions", "/v1/regions")
+        try await record("GET", "/healthz", "/healthz", headers: [:])
+        try await record("GET", "/readyz", "/readyz", headers: [:])
+        #expect(recorder.statuses == [200, 201, 400, 401, 404, 422, 502, 503])
+        let (status, output) = try recorder.validate(against: APIConformanceTests.spec)
+        #expect(status == 0, "\(output)")
+        #expect(output.contains("\(recorder.count) passed, 0 failed"), "\(output)")
+        await app.stop()
+    }
+}
