@@ -24,11 +24,3 @@ public final class ManualClock: WallClock {
     public func advance(by seconds: TimeInterval) { current.withLock { $0 += seconds } }
 }
 
-/// ISO 8601 with milliseconds and `Z`.
-enum ISOTime {
-    static func string(milliseconds: Int64) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: Date(timeIntervalSince1970: Double(milliseconds) / 1000))
-    }
-}

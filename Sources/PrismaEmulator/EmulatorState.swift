@@ -109,11 +109,6 @@ final class EmulatorState: Sendable {
     }
 }
 
-/// ISO-8601 with milliseconds and `Z`, as Prisma writes timestamps.
-enum Timestamp {
-    static func string(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: date)
-    }
+extension Timestamp {
+    static func string(_ date: Date) -> String { string(secondsSince1970: date.timeIntervalSince1970) }
 }

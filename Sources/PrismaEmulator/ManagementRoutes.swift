@@ -1,5 +1,6 @@
 import Foundation
 import HTTPServer
+import PrismaAPI
 
 /// The emulated Management API (`/v1/...`), shaped exactly like ../shared/prisma/openapi.json.
 struct ManagementRoutes {

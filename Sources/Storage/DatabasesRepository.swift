@@ -8,13 +8,15 @@ public enum DatabasesRepository {
         failure_reason, ttl_seconds, expires_at, attempts, created_at, updated_at, claimed_at, claimed_workspace_id, deleted_at
         """
 
+    /// Inserts a new row. `attempts` counts creates that may have been sent: an intent inserted
+    /// right before its first create carries 1, which saves a commit on the hot path.
     public static func insert(_ record: DatabaseRecord, in db: SQLiteConnection) throws {
         try db.execute("""
             INSERT INTO databases (id, logical_id, status, name, region, reference, metadata, ttl_seconds, expires_at,
                                    attempts, created_at, updated_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, [record.id, record.logicalId, record.status.rawValue, record.name, record.region, record.reference,
-                  record.metadata, record.ttlSeconds, record.expiresAt, record.createdAt, record.createdAt])
+                  record.metadata, record.ttlSeconds, record.expiresAt, record.attempts, record.createdAt, record.createdAt])
     }
 
     public static func find(_ id: String, in db: SQLiteConnection) throws -> DatabaseRecord? {

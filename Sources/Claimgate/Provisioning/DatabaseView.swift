@@ -1,4 +1,5 @@
 import Foundation
+import PrismaAPI
 import Storage
 
 /// Credentials of a database as sealed in `databases.credentials`.
@@ -23,9 +24,9 @@ enum DatabaseView {
             "metadata": record.metadata.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) } ?? null,
             "projectId": record.projectId ?? null,
             "databaseId": record.prismaDatabaseId ?? null,
-            "expiresAt": ISOTime.string(milliseconds: record.expiresAt),
-            "createdAt": ISOTime.string(milliseconds: record.createdAt),
-            "claimedAt": record.claimedAt.map { ISOTime.string(milliseconds: $0) } ?? null,
+            "expiresAt": Timestamp.string(milliseconds: record.expiresAt),
+            "createdAt": Timestamp.string(milliseconds: record.createdAt),
+            "claimedAt": record.claimedAt.map { Timestamp.string(milliseconds: $0) } ?? null,
             "failureReason": record.failureReason ?? null,
         ]
         if let credentials {

@@ -55,16 +55,18 @@ public actor Provisioner {
     }
 
     /// Runs (or joins the run already going for) this database.
-    public func complete(_ id: String, budget: Budget) async -> Outcome {
+    /// - Parameter freshIntent: The row was just inserted with `attempts = 1` by the caller, so
+    ///   the first create needs neither a lookup nor another commit.
+    public func complete(_ id: String, budget: Budget, freshIntent: Bool = false) async -> Outcome {
         if let task = running[id] { return await task.value }
-        let task = Task { await self.run(id, budget: budget) }
+        let task = Task { await self.run(id, budget: budget, freshIntent: freshIntent) }
         running[id] = task
         let outcome = await task.value
         running[id] = nil
         return outcome
     }
 
-    private func run(_ id: String, budget: Budget) async -> Outcome {
+    private func run(_ id: String, budget: Budget, freshIntent: Bool) async -> Outcome {
         var lastError = PrismaError(kind: .network, message: "not attempted")
         for attempt in 0..<max(1, budget.attempts) {
             if attempt > 0, let delay = budget.backoff.delay(afterAttempt: attempt - 1, error: lastError) {
@@ -82,7 +84,7 @@ public actor Provisioner {
                 continue
             }
             do {
-                return try await step(record)
+                return try await step(record, firstOfFreshIntent: freshIntent && attempt == 0)
             } catch let error as PrismaError {
                 lastError = error
                 if error.kind == .conflict { continue }  // logicalId taken: the next step looks it up
@@ -97,15 +99,17 @@ public actor Provisioner {
     }
 
     /// One attempt: look up first when an earlier create may have landed, else create.
-    private func step(_ record: DatabaseRecord) async throws -> Outcome {
-        if record.attempts > 0, let existing = try await upstream.findProject(logicalId: record.logicalId) {
-            logger.info("adopting project created by an earlier attempt", metadata: [
-                "database_id": "\(record.id)", "project_id": "\(existing.id)",
-            ])
-            return try await adopt(record, projectID: existing.id)
+    private func step(_ record: DatabaseRecord, firstOfFreshIntent: Bool) async throws -> Outcome {
+        if !firstOfFreshIntent {
+            if record.attempts > 0, let existing = try await upstream.findProject(logicalId: record.logicalId) {
+                logger.info("adopting project created by an earlier attempt", metadata: [
+                    "database_id": "\(record.id)", "project_id": "\(existing.id)",
+                ])
+                return try await adopt(record, projectID: existing.id)
+            }
+            let now = clock.milliseconds(), id = record.id
+            try await database.write { try DatabasesRepository.recordAttempt(id, now: now, in: $0) }
         }
-        let now = clock.milliseconds(), id = record.id
-        try await database.write { try DatabasesRepository.recordAttempt(id, now: now, in: $0) }
         let created = try await upstream.createProject(name: record.name, region: record.region, logicalId: record.logicalId)
         guard let createdDatabase = created.database, let direct = createdDatabase.directConnectionString else {
             return try await adopt(record, projectID: created.id)

@@ -72,11 +72,12 @@ public final class ProvisioningService: Sendable {
         let now = clock.milliseconds()
         let idBody = SecureRandom.idBody()
         let ttl = request.ttlSeconds ?? min(policy.defaultTTLSeconds, policy.maxTTLSeconds)
-        let record = DatabaseRecord(
+        var record = DatabaseRecord(
             id: "cgdb_" + idBody, logicalId: "cg-" + idBody, status: .provisioning,
             name: request.name ?? "claimgate-\(idBody.prefix(8))", region: request.region ?? policy.defaultRegion,
             reference: request.reference, metadata: request.metadata, ttlSeconds: ttl,
             expiresAt: now + Int64(ttl) * 1000, createdAt: now)
+        record.attempts = 1  // the create below is about to be sent (see Provisioner)
         let flightKey = idempotencyKey.map { "\(principal)\u{0}\($0)" }
 
         enum Start { case fresh(String), resume(String), reused, inFlight, replay(Int, [UInt8]) }
@@ -109,6 +110,7 @@ public final class ProvisioningService: Sendable {
         defer { if let flightKey { inFlight.remove(flightKey) } }
 
         let databaseID: String
+        var fresh = false
         switch start {
         case .reused:
             return .problem(ProblemDetails(
@@ -121,10 +123,13 @@ public final class ProvisioningService: Sendable {
                 headers: ["Retry-After": "1"])
         case .replay(let status, let sealed):
             return replay(status: status, sealed: sealed, principal: principal, key: idempotencyKey ?? "")
-        case .fresh(let id), .resume(let id):
+        case .fresh(let id):
+            databaseID = id
+            fresh = true
+        case .resume(let id):
             databaseID = id
         }
-        switch await provisioner.complete(databaseID, budget: .request) {
+        switch await provisioner.complete(databaseID, budget: .request, freshIntent: fresh) {
         case .ready(let status, let body):
             return Reply(status: status, body: body, headers: ["Location": "/v1/databases/\(databaseID)"])
         case .failed(let status, let body):
