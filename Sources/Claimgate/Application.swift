@@ -48,10 +48,17 @@ public final class Application: Sendable {
                 defaultRegion: settings.provisioning.defaultRegion, defaultTTLSeconds: settings.provisioning.defaultTTLSeconds,
                 maxTTLSeconds: settings.provisioning.maxTTLSeconds),
             logger: logger)
+        let claims = ClaimService(
+            database: database,
+            upstream: prisma.oauth.map { PrismaClaimUpstream(management: prisma.management, oauth: $0, serviceToken: prisma.serviceToken) },
+            box: box, clock: clock, publicURL: settings.publicURL,
+            issuer: prisma.oauth?.authURL.absoluteString ?? settings.prisma.authURL, logger: logger)
         let metrics = HTTPMetrics()
         var router = Router()
         OperationsRoutes(database: database, metrics: metrics).register(in: &router)
-        PartnerRoutes(service: provisioning, authenticator: authenticator, openAPIDocument: loadOpenAPI(settings: settings))
+        PartnerRoutes(service: provisioning, claims: claims, authenticator: authenticator,
+                      openAPIDocument: loadOpenAPI(settings: settings)).register(in: &router)
+        ClaimRoutes(service: claims, publicURL: settings.publicURL, authURL: prisma.oauth?.authURL.absoluteString ?? settings.prisma.authURL)
             .register(in: &router)
         return Application(
             settings: settings, database: database, prisma: prisma, provisioner: provisioner, provisioning: provisioning,

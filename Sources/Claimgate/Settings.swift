@@ -160,6 +160,11 @@ public enum SettingsLoader {
         let publicURL = try reader.optionalString("claimgate.publicUrl").map {
             try validatedURL($0, key: "claimgate.publicUrl")
         } ?? "http://localhost:\(port)"
+        // Claim cookies are Secure: plain HTTP only for a browser on this machine.
+        if publicURL.lowercased().hasPrefix("http://"),
+           !["localhost", "127.0.0.1", "[::1]", "::1"].contains(URLComponents(string: publicURL)?.host?.lowercased() ?? "") {
+            throw ConfigurationError(key: "claimgate.publicUrl", reason: "must be https:// (plain http:// only for localhost)")
+        }
         let apiKeys = try reader.stringArray("claimgate.apiKeys", secret: true)
         for key in apiKeys where key.count < 16 || key.contains(where: \.isWhitespace) {
             throw ConfigurationError(key: "claimgate.apiKeys", reason: "must list keys of at least 16 characters without spaces")

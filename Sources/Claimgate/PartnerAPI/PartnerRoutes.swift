@@ -1,10 +1,12 @@
 import Foundation
 import HTTPServer
+import PrismaAPI
 
 /// The partner API under `/v1`: authentication, idempotency-key checks, and the provisioning
 /// operations, every error a problem document.
 struct PartnerRoutes {
     let service: ProvisioningService
+    let claims: ClaimService
     let authenticator: PartnerAuthenticator
     let openAPIDocument: [UInt8]?
 
@@ -30,6 +32,21 @@ struct PartnerRoutes {
         } }
         router.delete("/v1/databases/:id") { request in await authenticated(request) { _ in
             reply(await service.delete(request.pathParameters["id"] ?? ""), request)
+        } }
+        router.post("/v1/databases/:id/claim-url") { request in await authenticated(request) { _ in
+            let id = request.pathParameters["id"] ?? ""
+            guard let issued = await claims.reissue(databaseID: id) else {
+                let exists = await service.get(id).status == 200
+                return (exists
+                    ? ProblemDetails(status: 409, code: "not-claimable", title: "Conflict",
+                                     detail: "Only a ready (unclaimed, unexpired) database has a claim link.")
+                    : ProvisioningService.notFound).response(requestID: request.requestID)
+            }
+            var response = HTTPResponse.json(DatabaseView.encode([
+                "claimUrl": issued.url, "expiresAt": Timestamp.string(milliseconds: issued.expiresAt),
+            ]), status: 201)
+            response.headers.set("Cache-Control", "no-store")
+            return response
         } }
         router.get("/v1/regions") { request in await authenticated(request) { _ in
             reply(await service.regionList(), request)

@@ -1,0 +1,143 @@
+import Foundation
+import HTTPServer
+
+/// The browser side of claims: `GET/POST /claim/<token>` and `GET /oauth/callback`.
+struct ClaimRoutes {
+    let service: ClaimService
+    let securePublicURL: Bool
+    let securityHeaders: HTTPHeaders
+
+    init(service: ClaimService, publicURL: String, authURL: String) {
+        self.service = service
+        securePublicURL = publicURL.lowercased().hasPrefix("https://")
+        var headers = HTTPHeaders()
+        let auth = URLComponents(string: authURL)
+        let origin = "\(auth?.scheme ?? "https")://\(auth?.host ?? "")" + (auth?.port.map { ":\($0)" } ?? "")
+        headers.set("Content-Security-Policy", ClaimPages.contentSecurityPolicy(authOrigin: origin))
+        headers.set("Referrer-Policy", "no-referrer")
+        headers.set("X-Content-Type-Options", "nosniff")
+        headers.set("X-Frame-Options", "DENY")
+        headers.set("Cache-Control", "no-store")
+        securityHeaders = headers
+    }
+
+    /// `__Host-` cookies must be Secure; plain-HTTP loopback development gets an unprefixed name.
+    var cookieName: String { securePublicURL ? "__Host-claimgate_oauth" : "claimgate_oauth" }
+
+    func register(in router: inout Router) {
+        router.get("/claim/:token") { request in
+            let token = request.pathParameters["token"] ?? ""
+            let state = await service.inspect(token: token)
+            if case .claimable(let record) = state {
+                return page(200, ClaimPages.claim(
+                    name: record.name, region: record.region, expiresAt: record.expiresAt,
+                    now: service.clock.milliseconds(), action: "/claim/\(token)"))
+            }
+            return linkPage(state)
+        }
+        router.post("/claim/:token") { request in
+            let token = request.pathParameters["token"] ?? ""
+            let nonce = cookie(request).flatMap { ClaimService.isWellFormedToken($0) ? $0 : nil } ?? SecureRandom.token()
+            switch await service.start(token: token, browserNonce: nonce) {
+            case .redirect(let url):
+                var flags = "HttpOnly; SameSite=Lax; Path=/; Max-Age=600"
+                if securePublicURL { flags += "; Secure" }
+                var headers = securityHeaders
+                headers.add("Set-Cookie", "\(cookieName)=\(nonce); \(flags)")
+                return .seeOther(url.absoluteString, headers: headers)
+            case .notClaimable(let state):
+                return linkPage(state)
+            case .unavailable:
+                return page(503, ClaimPages.message(
+                    title: "Claiming is unavailable", "Claimgate cannot start a Prisma sign-in right now. Please try again later."))
+            }
+        }
+        router.get("/oauth/callback") { request in
+            guard request.method == "GET" else { return page(405, ClaimPages.message(title: "Not allowed", "Use the link Prisma sent you back with.")) }
+            guard let parameters = callbackParameters(request) else {
+                return result(.rejected("The sign-in answer is malformed."))
+            }
+            return result(await service.callback(parameters, browserNonce: cookie(request)))
+        }
+    }
+
+    /// One value each of `state`, `code`, `error`, `iss`, within sane lengths; nil otherwise.
+    func callbackParameters(_ request: HTTPRequest) -> ClaimService.CallbackParameters? {
+        var values: [String: String] = [:]
+        for (name, limit) in [("state", 64), ("code", 2048), ("error", 64), ("iss", 512)] {
+            let given = request.queryValues(name)
+            guard given.count <= 1 else { return nil }
+            if let value = given.first {
+                guard value.utf8.count <= limit else { return nil }
+                values[name] = value
+            }
+        }
+        return ClaimService.CallbackParameters(state: values["state"], code: values["code"], error: values["error"], issuer: values["iss"])
+    }
+
+    func cookie(_ request: HTTPRequest) -> String? {
+        for header in request.headers.values("Cookie") {
+            for pair in header.split(separator: ";") {
+                let parts = pair.split(separator: "=", maxSplits: 1)
+                if parts.count == 2, parts[0].trimmingCharacters(in: .whitespaces) == cookieName {
+                    return parts[1].trimmingCharacters(in: .whitespaces)
+                }
+            }
+        }
+        return nil
+    }
+
+    func page(_ status: Int, _ html: String) -> HTTPResponse {
+        var response = HTTPResponse.html(html, status: status)
+        for field in securityHeaders { response.headers.set(field.name, field.value) }
+        return response
+    }
+
+    func linkPage(_ state: ClaimService.LinkState) -> HTTPResponse {
+        switch state {
+        case .claimable: return page(200, ClaimPages.message(title: "Claim your database", "Open the claim link again."))
+        case .unknown:
+            return page(404, ClaimPages.message(
+                title: "This claim link is not valid", "Check that you opened the whole link, or ask for a new one."))
+        case .revoked:
+            return page(410, ClaimPages.message(
+                title: "This claim link was replaced", "A newer link was issued for this database. Use the latest link you received."))
+        case .expired:
+            return page(410, ClaimPages.message(
+                title: "This database has expired", "It was not claimed in time and has been deleted. Its data is gone."))
+        case .claimed:
+            return page(409, ClaimPages.message(
+                title: "This database was already claimed", "It now lives in a Prisma workspace. Look for it in the Prisma Console.",
+                action: ("Open the Prisma Console", "https://console.prisma.io")))
+        case .deleted:
+            return page(410, ClaimPages.message(title: "This database was deleted", "The service that created it deleted it."))
+        case .unavailable:
+            return page(409, ClaimPages.message(
+                title: "This database is not ready", "It is still being created, or its creation failed. Try again in a minute."))
+        }
+    }
+
+    func result(_ outcome: ClaimService.Callback) -> HTTPResponse {
+        switch outcome {
+        case .claimed(let name, let consoleURL):
+            return page(200, ClaimPages.success(name: name, consoleURL: consoleURL))
+        case .rejected(let reason):
+            return page(400, ClaimPages.message(
+                title: "We could not verify this sign-in", reason + " Open your claim link again to start over."))
+        case .denied(let token):
+            let text = "You chose not to authorize the claim at Prisma. The database is still waiting for you."
+            if let token { return page(200, ClaimPages.retry(title: "Claim not authorized", text, action: "/claim/\(token)")) }
+            return page(200, ClaimPages.message(title: "Claim not authorized", text + " Open your claim link to try again."))
+        case .alreadyClaimed:
+            return linkPage(.claimed)
+        case .inProgress:
+            return page(409, ClaimPages.message(
+                title: "A claim is already in progress", "This database is being claimed in another tab or window. Open your claim link again in a moment to see the result."))
+        case .linkGone(let state):
+            return linkPage(state)
+        case .failed(let reason, let token):
+            if let token { return page(502, ClaimPages.retry(title: "The claim did not complete", reason, action: "/claim/\(token)")) }
+            return page(502, ClaimPages.message(title: "The claim did not complete", reason + " Open your claim link to try again."))
+        }
+    }
+}

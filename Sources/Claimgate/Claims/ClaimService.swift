@@ -1,0 +1,287 @@
+import Foundation
+import Logging
+import PrismaAPI
+import Secrets
+import Storage
+
+/// The claim flow as plain Swift: a claim link names one database; starting a claim stores an
+/// OAuth state, PKCE verifier and browser binding; the callback consumes the state once, before
+/// any call to Prisma, then exchanges the code, records the user's grant, transfers the project
+/// and marks the database claimed — one transfer per database, however many tabs or clicks.
+public final class ClaimService: Sendable {
+    let database: Database
+    let upstream: (any ClaimUpstream)?
+    let box: SecretBox
+    let clock: any WallClock
+    let publicURL: String
+    /// The authorization server's issuer (its base URL), checked against an `iss` parameter.
+    let issuer: String
+    let logger: Logger
+    static let stateLifetime: Int64 = 600_000
+    static let staleClaimLock: Int64 = 120_000
+
+    public init(database: Database, upstream: (any ClaimUpstream)?, box: SecretBox, clock: any WallClock,
+                publicURL: String, issuer: String, logger: Logger) {
+        self.database = database
+        self.upstream = upstream
+        self.box = box
+        self.clock = clock
+        self.publicURL = publicURL
+        self.issuer = issuer
+        self.logger = logger
+    }
+
+    public var redirectURI: String { publicURL + "/oauth/callback" }
+
+    /// What a claim link leads to.
+    public enum LinkState: Sendable {
+        case claimable(DatabaseRecord)
+        /// Unknown or tampered token.
+        case unknown
+        /// Replaced by a newer link.
+        case revoked
+        case expired
+        case claimed
+        case deleted
+        /// Still provisioning, or failed.
+        case unavailable
+    }
+
+    public func inspect(token: String) async -> LinkState {
+        guard ClaimService.isWellFormedToken(token) else { return .unknown }
+        let now = clock.milliseconds()
+        let found: (ClaimLink, DatabaseRecord?)? = try? await database.read { db in
+            guard let link = try ClaimsRepository.link(tokenHash: Digest.sha256(token), in: db) else { return nil }
+            return (link, try DatabasesRepository.find(link.databaseId, in: db))
+        }
+        guard let (link, record) = found, let record else { return .unknown }
+        switch record.status {
+        case .claimed: return .claimed
+        case .deleted: return .deleted
+        case .expired: return .expired
+        case .provisioning, .failed: return .unavailable
+        case .ready:
+            if link.revokedAt != nil { return .revoked }
+            if link.expiresAt <= now || record.expiresAt <= now { return .expired }
+            return .claimable(record)
+        }
+    }
+
+    /// How starting a claim ended.
+    public enum Start: Sendable {
+        /// Send the browser to Prisma's sign-in (303).
+        case redirect(URL)
+        case notClaimable(LinkState)
+        /// No OAuth client configured, or storage failed.
+        case unavailable
+    }
+
+    /// `POST /claim/<token>`: stores a fresh state (256 bits) and PKCE verifier, bound to the browser.
+    public func start(token: String, browserNonce: String) async -> Start {
+        guard case .claimable(let record) = await inspect(token: token) else { return .notClaimable(await inspect(token: token)) }
+        guard let upstream else { return .unavailable }
+        let state = SecureRandom.token()
+        let verifier = PKCE.makeVerifier()
+        let stateHash = Digest.sha256(state)
+        let context = Digest.hex(stateHash)
+        let now = clock.milliseconds()
+        let stored = OAuthStateRecord(
+            databaseId: record.id, claimToken: box.seal(token, context: "oauth_states.claim_token:\(context)"),
+            verifier: box.seal(verifier.value, context: "oauth_states.verifier:\(context)"),
+            browserHash: Digest.sha256(browserNonce), expiresAt: now + ClaimService.stateLifetime, consumedAt: nil)
+        do {
+            try await database.write { db in
+                try ClaimsRepository.pruneStates(before: now - 86_400_000, in: db)
+                try ClaimsRepository.insertState(stateHash: stateHash, record: stored, now: now, in: db)
+            }
+        } catch {
+            logger.error("cannot store an OAuth state", metadata: ["error": "\(error)"])
+            return .unavailable
+        }
+        return .redirect(upstream.authorizationURL(
+            redirectURI: redirectURI, state: Secret(state), codeChallenge: PKCE.challenge(for: verifier.value)))
+    }
+
+    /// The callback's query, already checked for duplicates and lengths by the route.
+    public struct CallbackParameters: Sendable {
+        public var state: String?
+        public var code: String?
+        public var error: String?
+        public var issuer: String?
+        public init(state: String?, code: String?, error: String?, issuer: String?) {
+            self.state = state
+            self.code = code
+            self.error = error
+            self.issuer = issuer
+        }
+    }
+
+    /// How a callback ended.
+    public enum Callback: Sendable {
+        case claimed(name: String, consoleURL: String)
+        /// The request did not come from a sign-in we started in this browser (or was replayed).
+        case rejected(String)
+        /// The user said no at Prisma; the link still works (the token lets the page link back).
+        case denied(claimToken: String?)
+        case alreadyClaimed
+        case inProgress
+        case linkGone(LinkState)
+        /// Sign-in or transfer failed; the database is claimable again.
+        case failed(String, claimToken: String?)
+    }
+
+    public func callback(_ parameters: CallbackParameters, browserNonce: String?) async -> Callback {
+        if let issuer = parameters.issuer, issuer != self.issuer { return .rejected("The answer came from an unexpected issuer.") }
+        guard let state = parameters.state, ClaimService.isWellFormedToken(state) else {
+            return .rejected("The sign-in answer has no valid state.")
+        }
+        guard let browserNonce, ClaimService.isWellFormedToken(browserNonce) else {
+            return .rejected("This browser did not start this sign-in (no claim cookie).")
+        }
+        let stateHash = Digest.sha256(state)
+        let now = clock.milliseconds()
+        // Consume the state exactly once, before any call to Prisma.
+        let consumed: OAuthStateRecord?
+        do {
+            consumed = try await database.write { db -> OAuthStateRecord? in
+                guard let record = try ClaimsRepository.state(stateHash: stateHash, in: db),
+                      try ClaimsRepository.consumeState(stateHash: stateHash, browserHash: Digest.sha256(browserNonce), now: now, in: db)
+                else { return nil }
+                return record
+            }
+        } catch {
+            return .failed("Claimgate could not record this step; nothing was changed.", claimToken: nil)
+        }
+        guard let stored = consumed else {
+            return .rejected("This sign-in is unknown, expired, already used, or was started in another browser.")
+        }
+        let context = Digest.hex(stateHash)
+        let claimToken = try? box.openString(stored.claimToken, context: "oauth_states.claim_token:\(context)")
+        if let error = parameters.error {
+            logger.info("claim sign-in declined", metadata: ["database_id": "\(stored.databaseId)", "error": "\(error.prefix(40))"])
+            return .denied(claimToken: claimToken)
+        }
+        guard let code = parameters.code, let upstream,
+              let verifier = try? box.openString(stored.verifier, context: "oauth_states.verifier:\(context)") else {
+            return .rejected("The sign-in answer has no code.")
+        }
+        return await complete(databaseID: stored.databaseId, code: Secret(code), verifier: Secret(verifier),
+                              claimToken: claimToken, upstream: upstream)
+    }
+
+    /// Exchange, record the grant, transfer, mark claimed — under the database's claim lock.
+    private func complete(databaseID: String, code: Secret, verifier: Secret, claimToken: String?,
+                          upstream: any ClaimUpstream) async -> Callback {
+        let now = clock.milliseconds()
+        let locked = (try? await database.write { db -> Bool in
+            try ClaimsRepository.lockClaim(databaseId: databaseID, now: now, staleBefore: now - ClaimService.staleClaimLock, in: db)
+        }) ?? false
+        guard locked else {
+            let record = try? await database.read { try DatabasesRepository.find(databaseID, in: $0) }
+            switch record?.status {
+            case .claimed?: return .alreadyClaimed
+            case .ready?: return .inProgress
+            case .deleted?: return .linkGone(.deleted)
+            default: return .linkGone(.expired)
+            }
+        }
+        let outcome = await transfer(databaseID: databaseID, code: code, verifier: verifier, upstream: upstream)
+        if case .claimed = outcome { return outcome }
+        _ = try? await database.write { try ClaimsRepository.unlockClaim(databaseId: databaseID, in: $0) }
+        if case .failed(let message, _) = outcome { return .failed(message, claimToken: claimToken) }
+        return outcome
+    }
+
+    private func transfer(databaseID: String, code: Secret, verifier: Secret, upstream: any ClaimUpstream) async -> Callback {
+        guard let record = try? await database.read({ try DatabasesRepository.find(databaseID, in: $0) }),
+              record.status == .ready, let projectID = record.projectId else { return .linkGone(.expired) }
+        let tokens: OAuthTokens
+        let principal: Principal
+        do {
+            tokens = try await upstream.exchange(code: code, verifier: verifier, redirectURI: redirectURI)
+            principal = try await upstream.me(token: tokens.accessToken)
+        } catch {
+            logger.warning("claim sign-in failed", metadata: ["database_id": "\(databaseID)", "error": "\(error)"])
+            return .failed("Prisma did not complete the sign-in. Nothing was changed; you can try again.", claimToken: nil)
+        }
+        guard let workspace = principal.workspace else {
+            return .failed("Prisma did not say which workspace you chose. Nothing was changed; try again.", claimToken: nil)
+        }
+        var moved = false
+        var lastError: PrismaError?
+        for attempt in 0..<3 {
+            if attempt > 0 { try? await Task.sleep(for: .milliseconds(200 * (1 << attempt))) }
+            do {
+                try await upstream.transfer(projectID: projectID, recipient: tokens.accessToken)
+                moved = true
+                break
+            } catch {
+                lastError = error
+                // A 409 or an ambiguous failure may hide a transfer that happened: the user's token
+                // sees the project once it moved.
+                if let seen = try? await upstream.project(id: projectID, token: tokens.accessToken),
+                   seen.workspace.id == workspace.id {
+                    moved = true
+                    break
+                }
+                if !(error.isTransient || error.mayHaveBeenApplied) { break }
+            }
+        }
+        guard moved else {
+            logger.warning("transfer failed", metadata: ["database_id": "\(databaseID)", "error": "\(lastError.map { "\($0)" } ?? "")"])
+            let reason = lastError?.kind == .conflict
+                ? "Prisma could not move the project into that workspace (it may be at its plan limit). Try again and pick another workspace."
+                : "Prisma could not move the project right now. Nothing was lost; try again in a moment."
+            return .failed(reason, claimToken: nil)
+        }
+        let finished = clock.milliseconds()
+        let box = self.box
+        let userID = principal.user?.id ?? "unknown"
+        let email = principal.user?.email
+        do {
+            try await database.write { db in
+                let accountID = try ClaimsRepository.accountID(prismaUserId: userID, workspaceId: workspace.id, in: db)
+                    ?? "acct_" + SecureRandom.idBody()
+                try ClaimsRepository.upsertAccount(AccountRecord(
+                    id: accountID, prismaUserId: userID, workspaceId: workspace.id, email: email,
+                    accessToken: box.seal(tokens.accessToken.value, context: "accounts.access_token:\(accountID)"),
+                    refreshToken: tokens.refreshToken.map { box.seal($0.value, context: "accounts.refresh_token:\(accountID)") },
+                    accessExpiresAt: tokens.expiresIn.map { finished + Int64($0) * 1000 }, scope: tokens.scope, status: "active"),
+                    now: finished, in: db)
+                _ = try ClaimsRepository.markClaimed(databaseId: databaseID, workspaceId: workspace.id, accountId: accountID, now: finished, in: db)
+            }
+        } catch {
+            logger.error("transferred but not recorded", metadata: ["database_id": "\(databaseID)", "error": "\(error)"])
+        }
+        logger.info("database claimed", metadata: ["database_id": "\(databaseID)", "workspace_id": "\(workspace.id)"])
+        return .claimed(name: record.name, consoleURL: ClaimService.consoleURL(
+            workspace: workspace.id, project: projectID, database: record.prismaDatabaseId))
+    }
+
+    /// Re-issues the claim link of a ready database, revoking the previous one.
+    public func reissue(databaseID: String) async -> (url: String, expiresAt: Int64)? {
+        let token = SecureRandom.token()
+        let now = clock.milliseconds()
+        return try? await database.write { db -> (String, Int64)? in
+            guard let record = try DatabasesRepository.find(databaseID, in: db), record.status == .ready else { return nil }
+            try DatabasesRepository.revokeClaimLinks(databaseId: databaseID, now: now, in: db)
+            try DatabasesRepository.insertClaimLink(tokenHash: Digest.sha256(token), databaseId: databaseID, now: now,
+                                                    expiresAt: record.expiresAt, in: db)
+            return ("\(publicURL)/claim/\(token)", record.expiresAt)
+        }
+    }
+
+    static func consoleURL(workspace: String, project: String, database: String?) -> String {
+        func bare(_ id: String) -> String { id.split(separator: "_", maxSplits: 1).last.map(String.init) ?? id }
+        var url = "https://console.prisma.io/\(bare(workspace))/\(bare(project))"
+        if let database { url += "/\(bare(database))" }
+        return url
+    }
+
+    /// Tokens, states and nonces are 43 characters of base64url (32 random bytes).
+    static func isWellFormedToken(_ text: String) -> Bool {
+        text.utf8.count == 43 && text.utf8.allSatisfy { byte in
+            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x61 && byte <= 0x7a) || byte == 0x2d || byte == 0x5f
+        }
+    }
+}

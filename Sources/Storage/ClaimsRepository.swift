@@ -1,0 +1,134 @@
+/// A claim link with the state of its database.
+public struct ClaimLink: Sendable, Equatable {
+    public var databaseId: String
+    public var expiresAt: Int64
+    public var revokedAt: Int64?
+}
+
+/// A stored OAuth authorization request.
+public struct OAuthStateRecord: Sendable, Equatable {
+    public var databaseId: String
+    /// Sealed claim token (to link back to the claim page).
+    public var claimToken: [UInt8]
+    /// Sealed PKCE verifier.
+    public var verifier: [UInt8]
+    public var browserHash: [UInt8]
+    public var expiresAt: Int64
+    public var consumedAt: Int64?
+
+    public init(databaseId: String, claimToken: [UInt8], verifier: [UInt8], browserHash: [UInt8], expiresAt: Int64, consumedAt: Int64?) {
+        self.databaseId = databaseId
+        self.claimToken = claimToken
+        self.verifier = verifier
+        self.browserHash = browserHash
+        self.expiresAt = expiresAt
+        self.consumedAt = consumedAt
+    }
+}
+
+/// A user's Prisma grant.
+public struct AccountRecord: Sendable, Equatable {
+    public var id: String
+    public var prismaUserId: String
+    public var workspaceId: String
+    public var email: String?
+    public var accessToken: [UInt8]
+    public var refreshToken: [UInt8]?
+    public var accessExpiresAt: Int64?
+    public var scope: String?
+    public var status: String
+
+    public init(id: String, prismaUserId: String, workspaceId: String, email: String?, accessToken: [UInt8],
+                refreshToken: [UInt8]?, accessExpiresAt: Int64?, scope: String?, status: String) {
+        self.id = id
+        self.prismaUserId = prismaUserId
+        self.workspaceId = workspaceId
+        self.email = email
+        self.accessToken = accessToken
+        self.refreshToken = refreshToken
+        self.accessExpiresAt = accessExpiresAt
+        self.scope = scope
+        self.status = status
+    }
+}
+
+/// Every SQL statement of the claim flow.
+public enum ClaimsRepository {
+    public static func link(tokenHash: [UInt8], in db: SQLiteConnection) throws -> ClaimLink? {
+        try db.queryOne("SELECT database_id, expires_at, revoked_at FROM claim_links WHERE token_hash = ?", [tokenHash]).map {
+            ClaimLink(databaseId: $0["database_id"].string ?? "", expiresAt: $0["expires_at"].int64 ?? 0, revokedAt: $0["revoked_at"].int64)
+        }
+    }
+
+    public static func insertState(stateHash: [UInt8], record: OAuthStateRecord, now: Int64, in db: SQLiteConnection) throws {
+        try db.execute("""
+            INSERT INTO oauth_states (state_hash, database_id, claim_token, verifier, browser_hash, created_at, expires_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            """, [stateHash, record.databaseId, record.claimToken, record.verifier, record.browserHash, now, record.expiresAt])
+    }
+
+    public static func state(stateHash: [UInt8], in db: SQLiteConnection) throws -> OAuthStateRecord? {
+        try db.queryOne("""
+            SELECT database_id, claim_token, verifier, browser_hash, expires_at, consumed_at FROM oauth_states WHERE state_hash = ?
+            """, [stateHash]).map {
+            OAuthStateRecord(
+                databaseId: $0["database_id"].string ?? "", claimToken: $0["claim_token"].bytes ?? [],
+                verifier: $0["verifier"].bytes ?? [], browserHash: $0["browser_hash"].bytes ?? [],
+                expiresAt: $0["expires_at"].int64 ?? 0, consumedAt: $0["consumed_at"].int64)
+        }
+    }
+
+    /// Consumes a state exactly once: only if unused, unexpired and bound to this browser.
+    public static func consumeState(stateHash: [UInt8], browserHash: [UInt8], now: Int64, in db: SQLiteConnection) throws -> Bool {
+        try db.execute("""
+            UPDATE oauth_states SET consumed_at = ?
+            WHERE state_hash = ? AND consumed_at IS NULL AND expires_at > ? AND browser_hash = ?
+            """, [now, stateHash, now, browserHash]) == 1
+    }
+
+    /// Deletes states that expired more than a day ago.
+    public static func pruneStates(before: Int64, in db: SQLiteConnection) throws {
+        try db.execute("DELETE FROM oauth_states WHERE expires_at < ?", [before])
+    }
+
+    /// Takes the claim lock of a ready database (a lock older than `staleBefore` is ignored).
+    public static func lockClaim(databaseId: String, now: Int64, staleBefore: Int64, in db: SQLiteConnection) throws -> Bool {
+        try db.execute("""
+            UPDATE databases SET claim_started_at = ?
+            WHERE id = ? AND status = 'ready' AND (claim_started_at IS NULL OR claim_started_at < ?)
+            """, [now, databaseId, staleBefore]) == 1
+    }
+
+    public static func unlockClaim(databaseId: String, in db: SQLiteConnection) throws {
+        try db.execute("UPDATE databases SET claim_started_at = NULL WHERE id = ?", [databaseId])
+    }
+
+    /// ready → claimed: the credentials stay (the partner may still read the row), links are revoked.
+    public static func markClaimed(databaseId: String, workspaceId: String, accountId: String?, now: Int64, in db: SQLiteConnection) throws -> Bool {
+        let changed = try db.execute("""
+            UPDATE databases SET status = 'claimed', claimed_at = ?, claimed_workspace_id = ?, account_id = ?,
+                claim_started_at = NULL, credentials = NULL, updated_at = ?
+            WHERE id = ? AND status = 'ready'
+            """, [now, workspaceId, accountId, now, databaseId]) == 1
+        if changed { try DatabasesRepository.revokeClaimLinks(databaseId: databaseId, now: now, in: db) }
+        return changed
+    }
+
+    /// The id of the account of a Prisma user in a workspace, if one exists.
+    public static func accountID(prismaUserId: String, workspaceId: String, in db: SQLiteConnection) throws -> String? {
+        try db.queryOne("SELECT id FROM accounts WHERE prisma_user_id = ? AND workspace_id = ?", [prismaUserId, workspaceId])?["id"].string
+    }
+
+    /// Inserts the account, or refreshes the grant of the row with the same id.
+    public static func upsertAccount(_ account: AccountRecord, now: Int64, in db: SQLiteConnection) throws {
+        try db.execute("""
+            INSERT INTO accounts (id, prisma_user_id, workspace_id, email, access_token, refresh_token, access_expires_at,
+                                  scope, status, created_at, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?)
+            ON CONFLICT (id) DO UPDATE SET email = excluded.email, access_token = excluded.access_token,
+                refresh_token = excluded.refresh_token, access_expires_at = excluded.access_expires_at,
+                scope = excluded.scope, status = 'active', updated_at = excluded.updated_at
+            """, [account.id, account.prismaUserId, account.workspaceId, account.email, account.accessToken,
+                  account.refreshToken, account.accessExpiresAt, account.scope, now, now])
+    }
+}
