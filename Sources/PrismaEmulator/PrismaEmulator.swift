@@ -70,6 +70,13 @@ public final class PrismaEmulator: Sendable {
         state.data.withLock { $0.projects.map { ("proj_" + $0.id, "wksp_" + $0.workspaceID, $0.logicalId) } }
     }
 
+    /// Every access and refresh token issued so far (for tests that search logs for them).
+    public var issuedTokens: [String] {
+        state.data.withLock { data in Array(data.accessTokens.keys) + data.grants.values.flatMap { grant in
+            Array(grant.retiredRefreshTokens) + (grant.refreshToken.map { [$0] } ?? [])
+        } }
+    }
+
     // MARK: Assembly
 
     func makeRouter() -> Router {

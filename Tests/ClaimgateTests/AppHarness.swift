@@ -24,11 +24,11 @@ struct RunningApp {
     let logs: LogSink
     var client: TestClient { TestClient(port: application.server.port) }
 
-    static func start(_ environment: [String: String] = [:]) async throws -> RunningApp {
+    static func start(_ environment: [String: String] = [:], clock: any WallClock = SystemWallClock()) async throws -> RunningApp {
         let settings = try await testSettings(environment)
         let sink = LogSink.memory()
         let logger = Logger(label: "test") { label in JSONLogHandler(label: label, level: .debug, sink: sink) }
-        let application = try await Application.build(settings: settings, logger: logger)
+        let application = try await Application.build(settings: settings, logger: logger, clock: clock)
         try application.start()
         return RunningApp(application: application, logs: sink)
     }
