@@ -4,25 +4,12 @@
 # first POSTs to the emulator's /v1/projects directly (the upstream alone), then to Claimgate's
 # /v1/databases (intent commit → upstream create → ready commit). Added latency = the difference.
 # Usage: bench/provision.sh [seconds-per-run] [synchronous FULL|NORMAL]
-set -euo pipefail
 cd "$(dirname "$0")/.."
 duration=${1:-5}
 sync=${2:-FULL}
-dpkg-query -W -f='${Status}' wrk 2>/dev/null | grep -q "install ok installed" || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
-swift build -c release --product claimgate >/dev/null
-work=$(mktemp -d)
-trap 'kill $emu_pid $cg_pid 2>/dev/null || true; rm -rf "$work"' EXIT
-
-.build/release/claimgate emulator --port 18190 >"$work/emulator.log" 2>&1 &
-emu_pid=$!
-CLAIMGATE_PORT=18180 CLAIMGATE_DATABASE_PATH="$work/bench.sqlite" CLAIMGATE_LOG_LEVEL=warning \
-CLAIMGATE_DATABASE_SYNCHRONOUS="$sync" CLAIMGATE_API_KEYS=bench-key-0123456789abcdef \
-CLAIMGATE_ENCRYPTION_KEY="$(head -c 32 /dev/urandom | base64)" \
-PRISMA_API_URL=http://127.0.0.1:18190 PRISMA_AUTH_URL=http://127.0.0.1:18190 PRISMA_SERVICE_TOKEN=sandbox-service-token \
-PRISMA_CLIENT_ID=sandbox-client PRISMA_CLIENT_SECRET=sandbox-client-secret \
-  .build/release/claimgate serve >"$work/claimgate.log" 2>&1 &
-cg_pid=$!
-for _ in $(seq 100); do curl -sf http://127.0.0.1:18180/readyz >/dev/null && break; sleep 0.1; done
+source bench/common.sh
+ensure_wrk
+start_stack "$sync"
 
 cat >"$work/upstream.lua" <<'LUA'
 wrk.method = "POST"
