@@ -12,7 +12,7 @@ claim_url=$(curl -s -X POST http://127.0.0.1:18180/v1/databases -H 'Authorizatio
   | python3 -c 'import json,sys; print(json.load(sys.stdin)["claimUrl"])')
 echo "claim page, ${duration}s:"
 for c in 1 64; do
-  out=$(wrk -t2 -c$c -d"${duration}s" --latency "$claim_url" 2>&1)
+  out=$(wrk -t$(( c < 2 ? 1 : 2 )) -c$c -d"${duration}s" --latency "$claim_url" 2>&1)
   printf '  %3s connections: %s req/s, p50 %s, p99 %s\n' "$c" "$(awk '/Requests\/sec/ {print $2}' <<<"$out")" \
     "$(awk '$1=="50%" {print $2}' <<<"$out")" "$(awk '$1=="99%" {print $2}' <<<"$out")"
 done
