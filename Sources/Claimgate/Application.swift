@@ -17,6 +17,11 @@ public final class Application: Sendable {
     public let prisma: PrismaConnection
     public let provisioner: Provisioner
     public let provisioning: ProvisioningService
+    public let sweeper: ExpirySweeper
+    /// Nil when no `CLAIMGATE_WEBHOOK_URL` is configured (events are still recorded for replay).
+    public let dispatcher: WebhookDispatcher?
+    public let accountTokens: AccountTokens
+    let recovery: RecoveryPass
     let clock: any WallClock
     let logger: Logger
     private let background = Mutex<[Task<Void, Never>]>([])
@@ -52,16 +57,29 @@ public final class Application: Sendable {
             database: database,
             upstream: prisma.oauth.map { PrismaClaimUpstream(management: prisma.management, oauth: $0, serviceToken: prisma.serviceToken) },
             box: box, clock: clock, publicURL: settings.publicURL,
-            issuer: prisma.oauth?.authURL.absoluteString ?? settings.prisma.authURL, logger: logger)
+            issuer: prisma.oauth?.authURL.absoluteString ?? settings.prisma.authURL,
+            keepTokens: settings.lifecycle.keepTokens, logger: logger)
+        let accountTokens = AccountTokens(database: database, oauth: prisma.oauth, box: box, clock: clock, logger: logger)
+        var dispatcher: WebhookDispatcher?
+        if let url = settings.lifecycle.webhookURL, let secret = settings.lifecycle.webhookSigningSecret {
+            dispatcher = try WebhookDispatcher(
+                database: database, transport: URLSessionTransport(), url: URL(string: url)!, signingSecret: secret,
+                clock: clock, logger: logger)
+        }
         let metrics = HTTPMetrics()
         var router = Router()
         OperationsRoutes(database: database, metrics: metrics).register(in: &router)
-        PartnerRoutes(service: provisioning, claims: claims, authenticator: authenticator,
-                      openAPIDocument: loadOpenAPI(settings: settings)).register(in: &router)
+        PartnerRoutes(service: provisioning, claims: claims, accounts: AccountService(database: database, tokens: accountTokens),
+                      authenticator: authenticator, openAPIDocument: loadOpenAPI(settings: settings)).register(in: &router)
         ClaimRoutes(service: claims, publicURL: settings.publicURL, authURL: prisma.oauth?.authURL.absoluteString ?? settings.prisma.authURL)
             .register(in: &router)
         return Application(
             settings: settings, database: database, prisma: prisma, provisioner: provisioner, provisioning: provisioning,
+            sweeper: ExpirySweeper(database: database, upstream: upstream, clock: clock, logger: logger,
+                                   leadSeconds: settings.lifecycle.expiringLeadSeconds),
+            dispatcher: dispatcher, accountTokens: accountTokens,
+            recovery: RecoveryPass(database: database, provisioner: provisioner, clock: clock, logger: logger,
+                                   giveUpAfter: settings.provisioning.giveUpAfterSeconds),
             metrics: metrics, router: router, clock: clock, logger: logger)
     }
 
@@ -91,13 +109,19 @@ public final class Application: Sendable {
 
     private init(
         settings: Settings, database: Database, prisma: PrismaConnection, provisioner: Provisioner,
-        provisioning: ProvisioningService, metrics: HTTPMetrics, router: Router, clock: any WallClock, logger: Logger
+        provisioning: ProvisioningService, sweeper: ExpirySweeper, dispatcher: WebhookDispatcher?,
+        accountTokens: AccountTokens, recovery: RecoveryPass, metrics: HTTPMetrics, router: Router,
+        clock: any WallClock, logger: Logger
     ) {
         self.settings = settings
         self.database = database
         self.prisma = prisma
         self.provisioner = provisioner
         self.provisioning = provisioning
+        self.sweeper = sweeper
+        self.dispatcher = dispatcher
+        self.accountTokens = accountTokens
+        self.recovery = recovery
         self.metrics = metrics
         self.clock = clock
         self.logger = logger
@@ -119,21 +143,27 @@ public final class Application: Sendable {
             })
     }
 
-    /// Binds the listener and starts background work (the provisioning recovery pass).
+    /// Binds the listener and starts background work: the provisioning recovery pass, the expiry
+    /// sweeper and (with a webhook URL) the webhook dispatcher, each at start and then periodically.
     public func start() throws {
         try server.start()
         logger.info("listening", metadata: [
             "host": "\(settings.host)", "port": "\(server.port)", "public_url": "\(settings.publicURL)",
             "version": "\(ClaimgateVersion.current)",
         ])
-        let recovery = RecoveryPass(
-            database: database, provisioner: provisioner, clock: clock, logger: logger,
-            giveUpAfter: settings.provisioning.giveUpAfterSeconds)
-        let interval = Duration.seconds(settings.provisioning.recoveryIntervalSeconds)
+        let recovery = self.recovery, sweeper = self.sweeper, dispatcher = self.dispatcher
+        repeatEvery(.seconds(settings.provisioning.recoveryIntervalSeconds)) { await recovery.runOnce() }
+        repeatEvery(.seconds(settings.lifecycle.sweepIntervalSeconds)) { await sweeper.runOnce() }
+        if let dispatcher {
+            repeatEvery(.seconds(settings.lifecycle.webhookIntervalSeconds)) { await dispatcher.runOnce() }
+        }
+    }
+
+    private func repeatEvery(_ interval: Duration, _ work: @escaping @Sendable () async -> Void) {
         background.withLock { tasks in
             tasks.append(Task {
                 while !Task.isCancelled {
-                    await recovery.runOnce()
+                    await work()
                     try? await Task.sleep(for: interval)
                 }
             })

@@ -36,7 +36,21 @@ public struct Settings: Sendable {
     /// Standard Webhooks secret (`whsec_…`) for signed partner calls, or nil.
     public var webhookSecret: Secret?
     public var provisioning: ProvisioningSettings
+    public var lifecycle: LifecycleSettings
     public var http: HTTPSettings
+
+    /// Expiry, webhooks and connected accounts.
+    public struct LifecycleSettings: Sendable {
+        /// Where events are POSTed (Standard Webhooks), or nil to only record them.
+        public var webhookURL: String?
+        public var webhookSigningSecret: Secret?
+        public var sweepIntervalSeconds: Int
+        /// `database.expiring` is sent this long before expiry.
+        public var expiringLeadSeconds: Int
+        public var webhookIntervalSeconds: Int
+        /// Keep users' grants after the claim (connected accounts); off deletes them right after the transfer.
+        public var keepTokens: Bool
+    }
 
     /// Defaults and bounds for new databases, and the recovery pass.
     public struct ProvisioningSettings: Sendable {
@@ -106,6 +120,12 @@ public enum SettingsLoader {
         "claimgate.provisioning.maxTtlSeconds": 604_800,
         "claimgate.provisioning.recoveryIntervalSeconds": 30,
         "claimgate.provisioning.giveUpAfterSeconds": 3600,
+        "claimgate.webhookUrl": "",
+        "claimgate.webhookSigningSecret": ConfigValue(.string(""), isSecret: true),
+        "claimgate.lifecycle.sweepIntervalSeconds": 30,
+        "claimgate.lifecycle.expiringLeadSeconds": 3600,
+        "claimgate.lifecycle.webhookIntervalSeconds": 2,
+        "claimgate.accounts.keepTokens": true,
         "claimgate.http.threads": 0,
         "claimgate.http.connectionLimit": 10_000,
         "claimgate.http.connectionTimeoutSeconds": 30,
@@ -123,7 +143,8 @@ public enum SettingsLoader {
 
     /// Environment variable names whose values are secrets (redacted by the config library too).
     static let secretVariables: Set<String> = [
-        "CLAIMGATE_API_KEYS", "CLAIMGATE_ENCRYPTION_KEY", "CLAIMGATE_WEBHOOK_SECRET", "PRISMA_SERVICE_TOKEN",
+        "CLAIMGATE_API_KEYS", "CLAIMGATE_ENCRYPTION_KEY", "CLAIMGATE_WEBHOOK_SECRET", "CLAIMGATE_WEBHOOK_SIGNING_SECRET",
+        "PRISMA_SERVICE_TOKEN",
         "PRISMA_CLIENT_SECRET",
     ]
 
@@ -199,6 +220,7 @@ public enum SettingsLoader {
                 maxTTLSeconds: try reader.int("claimgate.provisioning.maxTtlSeconds", in: 60...31_536_000),
                 recoveryIntervalSeconds: try reader.int("claimgate.provisioning.recoveryIntervalSeconds", in: 1...86_400),
                 giveUpAfterSeconds: try reader.int("claimgate.provisioning.giveUpAfterSeconds", in: 60...604_800)),
+            lifecycle: try lifecycle(reader),
             http: .init(
                 threads: try reader.int("claimgate.http.threads", in: 0...256),
                 connectionLimit: try reader.int("claimgate.http.connectionLimit", in: 1...1_000_000),
@@ -214,6 +236,20 @@ public enum SettingsLoader {
                 serviceToken: try reader.optionalString("prisma.serviceToken", secret: true).map { Secret($0) },
                 clientID: try reader.optionalString("prisma.clientId"),
                 clientSecret: try reader.optionalString("prisma.clientSecret", secret: true).map { Secret($0) }))
+    }
+
+    static func lifecycle(_ reader: Reader) throws -> Settings.LifecycleSettings {
+        let url = try reader.optionalString("claimgate.webhookUrl").map { try validatedURL($0, key: "claimgate.webhookUrl") }
+        let secret = try reader.optionalString("claimgate.webhookSigningSecret", secret: true).map { Secret($0) }
+        if url != nil && secret == nil {
+            throw ConfigurationError(key: "claimgate.webhookSigningSecret", reason: "is required when CLAIMGATE_WEBHOOK_URL is set")
+        }
+        return Settings.LifecycleSettings(
+            webhookURL: url, webhookSigningSecret: secret,
+            sweepIntervalSeconds: try reader.int("claimgate.lifecycle.sweepIntervalSeconds", in: 1...86_400),
+            expiringLeadSeconds: try reader.int("claimgate.lifecycle.expiringLeadSeconds", in: 0...604_800),
+            webhookIntervalSeconds: try reader.int("claimgate.lifecycle.webhookIntervalSeconds", in: 1...3600),
+            keepTokens: try reader.bool("claimgate.accounts.keepTokens"))
     }
 
     /// `prisma.apiUrl` → `PRISMA_API_URL`, the environment provider's own naming rule.
@@ -276,6 +312,12 @@ public enum SettingsLoader {
                 throw ConfigurationError(key: key, reason: "must be between \(range.lowerBound) and \(range.upperBound)")
             }
             return value
+        }
+
+        func bool(_ key: String) throws -> Bool {
+            do { return try config.requiredBool(forKey: ConfigKey(key)) } catch {
+                throw ConfigurationError(key: key, reason: "must be true or false")
+            }
         }
 
         func stringArray(_ key: String, secret: Bool) throws -> [String] {

@@ -95,8 +95,8 @@ public enum ClaimsRepository {
     public static func lockClaim(databaseId: String, now: Int64, staleBefore: Int64, in db: SQLiteConnection) throws -> Bool {
         try db.execute("""
             UPDATE databases SET claim_started_at = ?
-            WHERE id = ? AND status = 'ready' AND (claim_started_at IS NULL OR claim_started_at < ?)
-            """, [now, databaseId, staleBefore]) == 1
+            WHERE id = ? AND status = 'ready' AND expires_at > ? AND (claim_started_at IS NULL OR claim_started_at < ?)
+            """, [now, databaseId, now, staleBefore]) == 1
     }
 
     public static func unlockClaim(databaseId: String, in db: SQLiteConnection) throws {

@@ -5,7 +5,8 @@
 public enum DatabasesRepository {
     static let columns = """
         id, logical_id, status, name, region, reference, metadata, project_id, prisma_database_id, credentials,
-        failure_reason, ttl_seconds, expires_at, attempts, created_at, updated_at, claimed_at, claimed_workspace_id, deleted_at
+        failure_reason, ttl_seconds, expires_at, attempts, created_at, updated_at, claimed_at, claimed_workspace_id, deleted_at,
+        delete_attempts
         """
 
     /// Inserts a new row. `attempts` counts creates that may have been sent: an intent inserted
@@ -40,6 +41,47 @@ public enum DatabasesRepository {
         parameters.append(limit)
         return try db.query("SELECT \(columns) FROM databases \(filter) ORDER BY created_at, id LIMIT ?", parameters)
             .map(DatabaseRecord.init(row:))
+    }
+
+    /// Ready databases whose time is up and whose deletion is due (never claimed ones: a claim
+    /// in progress holds the claim lock, and a claimed row is not `ready`).
+    public static func expiredDue(now: Int64, staleLockBefore: Int64, limit: Int, in db: SQLiteConnection) throws -> [DatabaseRecord] {
+        try db.query("""
+            SELECT \(columns) FROM databases
+            WHERE status = 'ready' AND expires_at <= ? AND (next_delete_at IS NULL OR next_delete_at <= ?)
+              AND (claim_started_at IS NULL OR claim_started_at < ?)
+            ORDER BY expires_at LIMIT ?
+            """, [now, now, staleLockBefore, limit]).map(DatabaseRecord.init(row:))
+    }
+
+    /// Ready databases entering the warning window that were not warned yet.
+    public static func expiringSoon(now: Int64, lead: Int64, in db: SQLiteConnection) throws -> [DatabaseRecord] {
+        try db.query("""
+            SELECT \(columns) FROM databases
+            WHERE status = 'ready' AND expiring_notified_at IS NULL AND expires_at > ? AND expires_at <= ?
+            ORDER BY expires_at
+            """, [now, now + lead]).map(DatabaseRecord.init(row:))
+    }
+
+    public static func markExpiringNotified(_ id: String, now: Int64, in db: SQLiteConnection) throws {
+        try db.execute("UPDATE databases SET expiring_notified_at = ? WHERE id = ?", [now, id])
+    }
+
+    /// A failed deletion: try again at `next`.
+    public static func scheduleDeleteRetry(_ id: String, next: Int64, in db: SQLiteConnection) throws {
+        try db.execute("UPDATE databases SET delete_attempts = delete_attempts + 1, next_delete_at = ? WHERE id = ?", [next, id])
+    }
+
+    /// Moves the expiry of a ready, unexpired database; returns false otherwise.
+    public static func extend(_ id: String, expiresAt: Int64, now: Int64, in db: SQLiteConnection) throws -> Bool {
+        let changed = try db.execute("""
+            UPDATE databases SET expires_at = ?, expiring_notified_at = NULL, updated_at = ?
+            WHERE id = ? AND status = 'ready' AND expires_at > ?
+            """, [expiresAt, now, id, now]) == 1
+        if changed {
+            try db.execute("UPDATE claim_links SET expires_at = ? WHERE database_id = ? AND revoked_at IS NULL", [expiresAt, id])
+        }
+        return changed
     }
 
     /// Ids of databases still provisioning, oldest first.

@@ -16,18 +16,22 @@ public final class ClaimService: Sendable {
     let publicURL: String
     /// The authorization server's issuer (its base URL), checked against an `iss` parameter.
     let issuer: String
+    /// Keep the user's grant after the transfer (connected accounts); when off, tokens are used
+    /// for the transfer and never stored.
+    let keepTokens: Bool
     let logger: Logger
     static let stateLifetime: Int64 = 600_000
     static let staleClaimLock: Int64 = 120_000
 
     public init(database: Database, upstream: (any ClaimUpstream)?, box: SecretBox, clock: any WallClock,
-                publicURL: String, issuer: String, logger: Logger) {
+                publicURL: String, issuer: String, keepTokens: Bool = true, logger: Logger) {
         self.database = database
         self.upstream = upstream
         self.box = box
         self.clock = clock
         self.publicURL = publicURL
         self.issuer = issuer
+        self.keepTokens = keepTokens
         self.logger = logger
     }
 
@@ -187,7 +191,13 @@ public final class ClaimService: Sendable {
         }
         let outcome = await transfer(databaseID: databaseID, code: code, verifier: verifier, upstream: upstream)
         if case .claimed = outcome { return outcome }
-        _ = try? await database.write { try ClaimsRepository.unlockClaim(databaseId: databaseID, in: $0) }
+        let failed = clock.milliseconds()
+        _ = try? await database.write { db in
+            try ClaimsRepository.unlockClaim(databaseId: databaseID, in: db)
+            if case .failed(let message, _) = outcome, let record = try DatabasesRepository.find(databaseID, in: db) {
+                try EventLog.record(.claimFailed, database: record, extra: ["reason": message], now: failed, in: db)
+            }
+        }
         if case .failed(let message, _) = outcome { return .failed(message, claimToken: claimToken) }
         return outcome
     }
@@ -239,16 +249,24 @@ public final class ClaimService: Sendable {
         let userID = principal.user?.id ?? "unknown"
         let email = principal.user?.email
         do {
+            let keepTokens = self.keepTokens
             try await database.write { db in
-                let accountID = try ClaimsRepository.accountID(prismaUserId: userID, workspaceId: workspace.id, in: db)
-                    ?? "acct_" + SecureRandom.idBody()
-                try ClaimsRepository.upsertAccount(AccountRecord(
-                    id: accountID, prismaUserId: userID, workspaceId: workspace.id, email: email,
-                    accessToken: box.seal(tokens.accessToken.value, context: "accounts.access_token:\(accountID)"),
-                    refreshToken: tokens.refreshToken.map { box.seal($0.value, context: "accounts.refresh_token:\(accountID)") },
-                    accessExpiresAt: tokens.expiresIn.map { finished + Int64($0) * 1000 }, scope: tokens.scope, status: "active"),
-                    now: finished, in: db)
-                _ = try ClaimsRepository.markClaimed(databaseId: databaseID, workspaceId: workspace.id, accountId: accountID, now: finished, in: db)
+                var accountID: String?
+                if keepTokens {
+                    let id = try ClaimsRepository.accountID(prismaUserId: userID, workspaceId: workspace.id, in: db)
+                        ?? "acct_" + SecureRandom.idBody()
+                    try ClaimsRepository.upsertAccount(AccountRecord(
+                        id: id, prismaUserId: userID, workspaceId: workspace.id, email: email,
+                        accessToken: box.seal(tokens.accessToken.value, context: AccountTokens.accessContext(id)),
+                        refreshToken: tokens.refreshToken.map { box.seal($0.value, context: AccountTokens.refreshContext(id)) },
+                        accessExpiresAt: tokens.expiresIn.map { finished + Int64($0) * 1000 }, scope: tokens.scope, status: "active"),
+                        now: finished, in: db)
+                    accountID = id
+                }
+                if try ClaimsRepository.markClaimed(databaseId: databaseID, workspaceId: workspace.id, accountId: accountID, now: finished, in: db),
+                   let claimed = try DatabasesRepository.find(databaseID, in: db) {
+                    try EventLog.record(.claimed, database: claimed, extra: ["accountId": accountID ?? NSNull()], now: finished, in: db)
+                }
             }
         } catch {
             logger.error("transferred but not recorded", metadata: ["database_id": "\(databaseID)", "error": "\(error)"])

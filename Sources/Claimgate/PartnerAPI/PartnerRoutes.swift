@@ -7,6 +7,7 @@ import PrismaAPI
 struct PartnerRoutes {
     let service: ProvisioningService
     let claims: ClaimService
+    let accounts: AccountService
     let authenticator: PartnerAuthenticator
     let openAPIDocument: [UInt8]?
 
@@ -48,6 +49,21 @@ struct PartnerRoutes {
             response.headers.set("Cache-Control", "no-store")
             return response
         } }
+        router.post("/v1/databases/:id/extend") { request in await authenticated(request) { _ in
+            reply(await service.extend(request.pathParameters["id"] ?? "", body: request.body), request)
+        } }
+        router.get("/v1/events") { request in await authenticated(request) { _ in
+            reply(await service.events(after: request.queryValue("after"), limit: request.queryValue("limit")), request)
+        } }
+        router.get("/v1/accounts") { request in await authenticated(request) { _ in
+            reply(await accounts.list(reference: request.queryValue("reference")), request)
+        } }
+        router.post("/v1/accounts/:id/access-token") { request in await authenticated(request) { _ in
+            reply(await accounts.accessToken(request.pathParameters["id"] ?? ""), request)
+        } }
+        router.delete("/v1/accounts/:id") { request in await authenticated(request) { _ in
+            reply(await accounts.delete(request.pathParameters["id"] ?? ""), request)
+        } }
         router.get("/v1/regions") { request in await authenticated(request) { _ in
             reply(await service.regionList(), request)
         } }
@@ -80,7 +96,7 @@ struct PartnerRoutes {
         return .success(key)
     }
 
-    func reply(_ reply: ProvisioningService.Reply, _ request: HTTPRequest) -> HTTPResponse {
+    func reply(_ reply: APIReply, _ request: HTTPRequest) -> HTTPResponse {
         var headers = reply.headers
         if !headers.contains("Content-Type") {
             headers.set("Content-Type", reply.isProblem ? "application/problem+json" : "application/json")

@@ -27,6 +27,7 @@ enum DatabaseView {
             "expiresAt": Timestamp.string(milliseconds: record.expiresAt),
             "createdAt": Timestamp.string(milliseconds: record.createdAt),
             "claimedAt": record.claimedAt.map { Timestamp.string(milliseconds: $0) } ?? null,
+            "claimedWorkspaceId": record.claimedWorkspaceId ?? null,
             "failureReason": record.failureReason ?? null,
         ]
         if let credentials {

@@ -150,6 +150,7 @@ public actor Provisioner {
             else { return false }
             try DatabasesRepository.insertClaimLink(
                 tokenHash: Digest.sha256(claimToken), databaseId: record.id, now: now, expiresAt: record.expiresAt, in: db)
+            try EventLog.record(.ready, database: ready, now: now, in: db)
             for key in try DatabasesRepository.pendingKeys(databaseId: record.id, in: db) {
                 try DatabasesRepository.completeKey(
                     principal: key.principal, key: key.key, status: 201,

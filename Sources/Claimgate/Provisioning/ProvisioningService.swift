@@ -44,30 +44,18 @@ public final class ProvisioningService: Sendable {
         self.logger = logger
     }
 
-    /// An answer: status, body, extra headers.
-    public struct Reply: Sendable {
-        public var status: Int
-        public var body: [UInt8]
-        public var headers: HTTPHeaders = HTTPHeaders()
-        public var isProblem = false
-
-        static func problem(_ problem: ProblemDetails, headers: HTTPHeaders = HTTPHeaders()) -> Reply {
-            Reply(status: problem.status, body: problem.response().body, headers: headers, isProblem: true)
-        }
-    }
-
     // MARK: Create
 
     /// `POST /v1/databases`.
     /// - Parameters:
     ///   - principal: Who asks (scopes idempotency keys).
     ///   - idempotencyKey: Already validated, or nil.
-    public func create(body: [UInt8], principal: String, idempotencyKey: String?) async -> Reply {
+    public func create(body: [UInt8], principal: String, idempotencyKey: String?) async -> APIReply {
         let request: ProvisionRequest
         do {
             request = try ProvisionRequest.parse(body, regions: await regions.availableIDs(), maxTTL: policy.maxTTLSeconds)
         } catch {
-            return .problem(error)
+            return APIReply.problem(error)
         }
         let now = clock.milliseconds()
         let idBody = SecureRandom.idBody()
@@ -104,7 +92,7 @@ public final class ProvisioningService: Sendable {
             }
         } catch {
             logger.error("cannot record a provisioning intent", metadata: ["error": "\(error)"])
-            return .problem(ProblemDetails(status: 503, code: "storage-unavailable", title: "Service Unavailable",
+            return APIReply.problem(ProblemDetails(status: 503, code: "storage-unavailable", title: "Service Unavailable",
                                            detail: "The request could not be recorded; nothing was created. Retry."))
         }
         defer { if let flightKey { inFlight.remove(flightKey) } }
@@ -113,11 +101,11 @@ public final class ProvisioningService: Sendable {
         var fresh = false
         switch start {
         case .reused:
-            return .problem(ProblemDetails(
+            return APIReply.problem(ProblemDetails(
                 status: 422, code: "idempotency-key-reused", title: "Unprocessable Content",
                 detail: "This Idempotency-Key was used with a different request body."))
         case .inFlight:
-            return .problem(ProblemDetails(
+            return APIReply.problem(ProblemDetails(
                 status: 409, code: "idempotency-key-in-flight", title: "Conflict",
                 detail: "A request with this Idempotency-Key is still being processed; retry shortly."),
                 headers: ["Retry-After": "1"])
@@ -131,11 +119,11 @@ public final class ProvisioningService: Sendable {
         }
         switch await provisioner.complete(databaseID, budget: .request, freshIntent: fresh) {
         case .ready(let status, let body):
-            return Reply(status: status, body: body, headers: ["Location": "/v1/databases/\(databaseID)"])
+            return APIReply(status: status, body: body, headers: ["Location": "/v1/databases/\(databaseID)"])
         case .failed(let status, let body):
-            return Reply(status: status, body: body, isProblem: true)
+            return APIReply(status: status, body: body, isProblem: true)
         case .pending:
-            return .problem(ProblemDetails(
+            return APIReply.problem(ProblemDetails(
                 status: 503, code: "upstream-unavailable", title: "Service Unavailable",
                 detail: "Prisma did not answer in time. The database is recorded and provisioning continues; repeat the request with the same Idempotency-Key to get its credentials.",
                 extensions: ["databaseId": databaseID]), headers: ["Retry-After": "5"])
@@ -150,40 +138,40 @@ public final class ProvisioningService: Sendable {
         }
     }
 
-    private func replay(status: Int, sealed: [UInt8], principal: String, key: String) -> Reply {
+    private func replay(status: Int, sealed: [UInt8], principal: String, key: String) -> APIReply {
         guard let body = try? box.open(sealed, context: IdempotencyContext.of(principal, key)) else {
-            return .problem(ProblemDetails(status: 500, code: "stored-response-unreadable", title: "Internal Server Error",
+            return APIReply.problem(ProblemDetails(status: 500, code: "stored-response-unreadable", title: "Internal Server Error",
                                            detail: "The stored answer for this key cannot be decrypted (was the encryption key changed?)."))
         }
         var headers: HTTPHeaders = ["Idempotent-Replayed": "true"]
         if status >= 400 { headers.set("Content-Type", "application/problem+json") }
-        return Reply(status: status, body: body, headers: headers, isProblem: status >= 400)
+        return APIReply(status: status, body: body, headers: headers, isProblem: status >= 400)
     }
 
     // MARK: Read
 
     /// `GET /v1/databases/{id}`.
-    public func get(_ id: String) async -> Reply {
+    public func get(_ id: String) async -> APIReply {
         guard let record = try? await database.read({ try DatabasesRepository.find(id, in: $0) }) else {
-            return .problem(Self.notFound)
+            return APIReply.problem(Self.notFound)
         }
-        return Reply(status: 200, body: DatabaseView.encode(DatabaseView.object(record)))
+        return APIReply(status: 200, body: DatabaseView.encode(DatabaseView.object(record)))
     }
 
     /// `GET /v1/databases?status=&reference=&limit=&cursor=`.
-    public func list(status: String?, reference: String?, limit: String?, cursor: String?) async -> Reply {
+    public func list(status: String?, reference: String?, limit: String?, cursor: String?) async -> APIReply {
         var parsedStatus: DatabaseStatus?
         if let status {
             guard let value = DatabaseStatus(rawValue: status) else {
-                return .problem(ProvisionRequest.invalid("status", "must be one of \(DatabaseStatus.allCases.map(\.rawValue).joined(separator: ", ")).").asQuery)
+                return APIReply.problem(ProvisionRequest.invalid("status", "must be one of \(DatabaseStatus.allCases.map(\.rawValue).joined(separator: ", ")).").asQuery)
             }
             parsedStatus = value
         }
         let size = limit.map { Int($0) ?? -1 } ?? 20
-        guard (1...100).contains(size) else { return .problem(ProvisionRequest.invalid("limit", "must be an integer from 1 to 100.").asQuery) }
+        guard (1...100).contains(size) else { return APIReply.problem(ProvisionRequest.invalid("limit", "must be an integer from 1 to 100.").asQuery) }
         var after: (Int64, String)?
         if let cursor {
-            guard let decoded = Cursor.decode(cursor) else { return .problem(ProvisionRequest.invalid("cursor", "is not a cursor this API returned.").asQuery) }
+            guard let decoded = Cursor.decode(cursor) else { return APIReply.problem(ProvisionRequest.invalid("cursor", "is not a cursor this API returned.").asQuery) }
             after = decoded
         }
         let reference = reference
@@ -193,38 +181,88 @@ public final class ProvisioningService: Sendable {
                 try DatabasesRepository.list(status: parsedStatus, reference: reference, after: after, limit: size + 1, in: $0)
             }
         } catch {
-            return .problem(ProblemDetails(status: 503, code: "storage-unavailable", title: "Service Unavailable"))
+            return APIReply.problem(ProblemDetails(status: 503, code: "storage-unavailable", title: "Service Unavailable"))
         }
         let page = Array(records.prefix(size))
         let next: Any = records.count > size ? Cursor.encode(page.last!.createdAt, page.last!.id) : NSNull()
-        return Reply(status: 200, body: DatabaseView.encode([
+        return APIReply(status: 200, body: DatabaseView.encode([
             "data": page.map { DatabaseView.object($0) }, "nextCursor": next, "hasMore": records.count > size,
         ] as [String: Any]))
     }
 
+    /// `GET /v1/events?after=<event id>&limit=`: the outbox, oldest first, for replay.
+    public func events(after: String?, limit: String?) async -> APIReply {
+        let size = limit.map { Int($0) ?? -1 } ?? 100
+        guard (1...500).contains(size) else { return .problem(ProvisionRequest.invalid("limit", "must be an integer from 1 to 500.").asQuery) }
+        let found: [EventRecord]?
+        do {
+            found = try await database.read { try EventsRepository.list(after: after, limit: size + 1, in: $0) }
+        } catch {
+            return .problem(ProblemDetails(status: 503, code: "storage-unavailable", title: "Service Unavailable"))
+        }
+        guard let events = found else {
+            return .problem(ProvisionRequest.invalid("after", "is not the id of an event.").asQuery)
+        }
+        let page = events.prefix(size)
+        let data = page.map { (try? JSONSerialization.jsonObject(with: Data($0.payload.utf8))) ?? [:] }
+        return APIReply(status: 200, body: DatabaseView.encode([
+            "data": data, "hasMore": events.count > size, "nextAfter": page.last?.id ?? after ?? NSNull(),
+        ] as [String: Any]))
+    }
+
     /// `GET /v1/regions`.
-    public func regionList() async -> Reply {
+    public func regionList() async -> APIReply {
         let list = await regions.regions().map { ["id": $0.id, "name": $0.name, "status": $0.status] }
-        return Reply(status: 200, body: DatabaseView.encode(["data": list]))
+        return APIReply(status: 200, body: DatabaseView.encode(["data": list]))
+    }
+
+    // MARK: Extend
+
+    /// `POST /v1/databases/{id}/extend` with `{"ttlSeconds": N}`: the database now expires N
+    /// seconds from now, at most `maxTTLSeconds` after its creation.
+    public func extend(_ id: String, body: [UInt8]) async -> APIReply {
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any],
+              object.keys.allSatisfy({ $0 == "ttlSeconds" }),
+              let number = object["ttlSeconds"] as? NSNumber, number.doubleValue == number.doubleValue.rounded(),
+              number.intValue >= 60 else {
+            return .problem(ProvisionRequest.invalid("ttlSeconds", "must be an integer of at least 60 (the only field)."))
+        }
+        guard let record = try? await database.read({ try DatabasesRepository.find(id, in: $0) }) else {
+            return .problem(Self.notFound)
+        }
+        let now = clock.milliseconds()
+        let expiresAt = now + Int64(number.intValue) * 1000
+        let latest = record.createdAt + Int64(policy.maxTTLSeconds) * 1000
+        guard expiresAt <= latest else {
+            return .problem(ProvisionRequest.invalid(
+                "ttlSeconds", "would expire after the maximum lifetime (\(policy.maxTTLSeconds) s from creation, \(Timestamp.string(milliseconds: latest)))."))
+        }
+        let changed = (try? await database.write { try DatabasesRepository.extend(id, expiresAt: expiresAt, now: now, in: $0) }) ?? false
+        guard changed else {
+            return .problem(ProblemDetails(status: 409, code: "not-extendable", title: "Conflict",
+                                           detail: "Only a ready database that has not expired can be extended."))
+        }
+        logger.info("database extended", metadata: ["database_id": "\(id)", "expires_at": "\(Timestamp.string(milliseconds: expiresAt))"])
+        return await get(id)
     }
 
     // MARK: Delete
 
     /// `DELETE /v1/databases/{id}`: deletes the Prisma project while the database is unclaimed.
-    public func delete(_ id: String) async -> Reply {
+    public func delete(_ id: String) async -> APIReply {
         guard let record = try? await database.read({ try DatabasesRepository.find(id, in: $0) }) else {
-            return .problem(Self.notFound)
+            return APIReply.problem(Self.notFound)
         }
         switch record.status {
         case .claimed:
-            return .problem(ProblemDetails(status: 409, code: "already-claimed", title: "Conflict",
+            return APIReply.problem(ProblemDetails(status: 409, code: "already-claimed", title: "Conflict",
                                            detail: "The database was claimed; it belongs to the user's workspace now."))
         case .provisioning:
-            return .problem(ProblemDetails(status: 409, code: "still-provisioning", title: "Conflict",
+            return APIReply.problem(ProblemDetails(status: 409, code: "still-provisioning", title: "Conflict",
                                            detail: "The database is still being created; retry shortly."),
                             headers: ["Retry-After": "5"])
         case .deleted, .expired:
-            return Reply(status: 200, body: DatabaseView.encode(DatabaseView.object(record)))
+            return APIReply(status: 200, body: DatabaseView.encode(DatabaseView.object(record)))
         case .ready, .failed:
             if record.status == .ready, let projectID = record.projectId {
                 do {
@@ -232,14 +270,19 @@ public final class ProvisioningService: Sendable {
                 } catch where error.kind == .notFound {
                     // Already gone upstream.
                 } catch {
-                    return .problem(ProblemDetails(
+                    return APIReply.problem(ProblemDetails(
                         status: 503, code: "upstream-unavailable", title: "Service Unavailable",
                         detail: "Prisma could not delete the project right now; nothing changed. Retry."),
                         headers: ["Retry-After": "5"])
                 }
             }
             let now = clock.milliseconds()
-            _ = try? await database.write { try DatabasesRepository.markGone(id, status: .deleted, now: now, in: $0) }
+            _ = try? await database.write { db in
+                if try DatabasesRepository.markGone(id, status: .deleted, now: now, in: db),
+                   let deleted = try DatabasesRepository.find(id, in: db) {
+                    try EventLog.record(.deleted, database: deleted, now: now, in: db)
+                }
+            }
             logger.info("database deleted", metadata: ["database_id": "\(id)"])
             return await get(id)
         }

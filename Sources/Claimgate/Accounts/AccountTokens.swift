@@ -1,0 +1,116 @@
+import Foundation
+import Logging
+import PrismaAPI
+import Secrets
+import Storage
+
+/// Hands out a valid access token for a connected account, refreshing it first when it expires
+/// within a minute.
+///
+/// Prisma rotates refresh tokens and revokes the whole grant when an old one is presented again,
+/// so refreshes are single-flight per account (concurrent callers wait for the one refresh) and
+/// the new refresh token is committed before the new access token is handed out. `invalid_grant`
+/// turns the account `needs_reauth` and emits `account.needs_reauth`.
+public actor AccountTokens {
+    let database: Database
+    let oauth: OAuthClient?
+    let box: SecretBox
+    let clock: any WallClock
+    let logger: Logger
+    private var refreshing: [String: Task<Outcome, Never>] = [:]
+    static let margin: Int64 = 60_000
+
+    public enum Outcome: Sendable {
+        case token(Secret, expiresAt: Int64?)
+        case notFound
+        /// The user must claim (sign in) again: the grant was revoked, expired or unreadable.
+        case needsReauth
+        /// Prisma could not be reached; the stored tokens are unchanged.
+        case unavailable
+    }
+
+    public init(database: Database, oauth: OAuthClient?, box: SecretBox, clock: any WallClock, logger: Logger) {
+        self.database = database
+        self.oauth = oauth
+        self.box = box
+        self.clock = clock
+        self.logger = logger
+    }
+
+    static func accessContext(_ id: String) -> String { "accounts.access_token:\(id)" }
+    static func refreshContext(_ id: String) -> String { "accounts.refresh_token:\(id)" }
+
+    public func accessToken(accountID: String) async -> Outcome {
+        guard let account = try? await database.read({ try AccountsRepository.find(accountID, in: $0) }) else { return .notFound }
+        guard account.status == "active" else { return .needsReauth }
+        let now = clock.milliseconds()
+        if let expires = account.accessExpiresAt, expires > now + AccountTokens.margin,
+           let access = try? box.openString(account.accessToken, context: AccountTokens.accessContext(accountID)) {
+            return .token(Secret(access), expiresAt: expires)
+        }
+        if let running = refreshing[accountID] { return await running.value }
+        let task = Task { await self.refresh(account) }
+        refreshing[accountID] = task
+        let outcome = await task.value
+        refreshing[accountID] = nil
+        return outcome
+    }
+
+    private func refresh(_ account: AccountRecord) async -> Outcome {
+        guard let oauth,
+              let sealed = account.refreshToken,
+              let refreshToken = try? box.openString(sealed, context: AccountTokens.refreshContext(account.id)) else {
+            return await needsReauth(account, reason: "no usable refresh token")
+        }
+        let tokens: OAuthTokens
+        do {
+            tokens = try await oauth.refresh(Secret(refreshToken))
+        } catch where error.oauthError == "invalid_grant" || error.oauthError == "invalid_client" {
+            return await needsReauth(account, reason: error.oauthError ?? "invalid_grant")
+        } catch {
+            logger.warning("token refresh failed", metadata: ["account_id": "\(account.id)", "error": "\(error)"])
+            return .unavailable
+        }
+        let now = clock.milliseconds()
+        let expiresAt = tokens.expiresIn.map { now + Int64($0) * 1000 }
+        let access = box.seal(tokens.accessToken.value, context: AccountTokens.accessContext(account.id))
+        let refresh = tokens.refreshToken.map { box.seal($0.value, context: AccountTokens.refreshContext(account.id)) }
+        do {
+            try await database.write {
+                try AccountsRepository.updateTokens(account.id, access: access, refresh: refresh, expiresAt: expiresAt, now: now, in: $0)
+            }
+        } catch {
+            // The rotated refresh token could not be kept: the old one is now spent, so the grant is lost.
+            logger.error("rotated tokens not stored", metadata: ["account_id": "\(account.id)", "error": "\(error)"])
+            return .unavailable
+        }
+        logger.info("access token refreshed", metadata: ["account_id": "\(account.id)"])
+        return .token(tokens.accessToken, expiresAt: expiresAt)
+    }
+
+    private func needsReauth(_ account: AccountRecord, reason: String) async -> Outcome {
+        let now = clock.milliseconds()
+        _ = try? await database.write { db in
+            if try AccountsRepository.markNeedsReauth(account.id, now: now, in: db),
+               let updated = try AccountsRepository.find(account.id, in: db) {
+                try EventLog.record(.needsReauth, account: AccountView.object(updated, databases: nil, createdAt: nil),
+                                    accountId: account.id, now: now, in: db)
+            }
+        }
+        logger.warning("account needs re-authorization", metadata: ["account_id": "\(account.id)", "reason": "\(reason)"])
+        return .needsReauth
+    }
+}
+
+/// The partner-facing JSON of a connected account (never its tokens).
+enum AccountView {
+    static func object(_ account: AccountRecord, databases: [String]?, createdAt: Int64?) -> [String: Any] {
+        var json: [String: Any] = [
+            "id": account.id, "prismaUserId": account.prismaUserId, "workspaceId": account.workspaceId,
+            "email": account.email ?? NSNull(), "status": account.status, "scope": account.scope ?? NSNull(),
+        ]
+        if let databases { json["databaseIds"] = databases }
+        if let createdAt { json["createdAt"] = Timestamp.string(milliseconds: createdAt) }
+        return json
+    }
+}

@@ -1,0 +1,76 @@
+import Foundation
+import Logging
+import Storage
+
+/// Deletes unclaimed databases whose time is up, and warns before that.
+///
+/// A database stays `ready` (its link already says it expired) until Prisma confirms the project
+/// is gone — `404` counts as gone — and only then becomes `expired`; a failed deletion is retried
+/// with backoff, across restarts, because the rows themselves are the queue. Claimed databases are
+/// never touched: only `ready` rows are swept, a claim in progress holds the claim lock, and the
+/// partner's service token cannot delete a project that moved to a user's workspace anyway.
+public struct ExpirySweeper: Sendable {
+    let database: Database
+    let upstream: any ProjectsUpstream
+    let clock: any WallClock
+    let logger: Logger
+    /// How long before expiry `database.expiring` is sent.
+    let leadSeconds: Int
+
+    public struct Report: Sendable, Equatable {
+        public var warned = 0
+        public var expired = 0
+        public var retrying = 0
+    }
+
+    @discardableResult
+    public func runOnce() async -> Report {
+        var report = Report()
+        let now = clock.milliseconds()
+        let lead = Int64(leadSeconds) * 1000
+        if let soon = try? await database.read({ try DatabasesRepository.expiringSoon(now: now, lead: lead, in: $0) }) {
+            for record in soon {
+                _ = try? await database.write { db in
+                    try DatabasesRepository.markExpiringNotified(record.id, now: now, in: db)
+                    try EventLog.record(.expiring, database: record, now: now, in: db)
+                }
+                report.warned += 1
+            }
+        }
+        let due = (try? await database.read {
+            try DatabasesRepository.expiredDue(now: now, staleLockBefore: now - ClaimService.staleClaimLock, limit: 100, in: $0)
+        }) ?? []
+        for record in due {
+            if Task.isCancelled { break }
+            if let projectID = record.projectId {
+                do {
+                    try await upstream.deleteProject(id: projectID)
+                } catch where error.kind == .notFound {
+                    // Gone already.
+                } catch {
+                    let attempts = record.deleteAttemptsOrZero + 1
+                    let delay = min(3600, 10 << min(attempts, 20))
+                    let next = clock.milliseconds() + Int64(Double(delay) * Double.random(in: 0.8...1.0) * 1000)
+                    _ = try? await database.write { try DatabasesRepository.scheduleDeleteRetry(record.id, next: next, in: $0) }
+                    logger.warning("expired database not deleted yet", metadata: [
+                        "database_id": "\(record.id)", "attempt": "\(attempts)", "error": "\(error)",
+                    ])
+                    report.retrying += 1
+                    continue
+                }
+            }
+            let finished = clock.milliseconds()
+            let gone = (try? await database.write { db -> Bool in
+                guard try DatabasesRepository.markGone(record.id, status: .expired, now: finished, in: db),
+                      let updated = try DatabasesRepository.find(record.id, in: db) else { return false }
+                try EventLog.record(.expired, database: updated, now: finished, in: db)
+                return true
+            }) ?? false
+            if gone {
+                report.expired += 1
+                logger.info("database expired and deleted", metadata: ["database_id": "\(record.id)"])
+            }
+        }
+        return report
+    }
+}

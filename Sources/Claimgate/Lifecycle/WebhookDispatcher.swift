@@ -1,0 +1,105 @@
+import Crypto
+import Foundation
+import Logging
+import PrismaAPI
+import Secrets
+import Storage
+
+/// Delivers outbox events to `CLAIMGATE_WEBHOOK_URL`, signed the Standard Webhooks way
+/// (`webhook-id` = event id, `webhook-timestamp`, `webhook-signature: v1,<base64 HMAC-SHA256 of
+/// "id.timestamp.body">`). At least once, in order per database, retried with exponential backoff
+/// (5 s doubling to 6 h) for 3 days before an event is marked failed. A failed event does not
+/// block later ones.
+public struct WebhookDispatcher: Sendable {
+    let database: Database
+    let transport: any HTTPTransport
+    let url: URL
+    let key: SymmetricKey
+    let clock: any WallClock
+    let logger: Logger
+    static let giveUpAfter: Int64 = 3 * 86_400_000
+
+    public init(database: Database, transport: any HTTPTransport, url: URL, signingSecret: Secret, clock: any WallClock,
+                logger: Logger) throws(ConfigurationError) {
+        guard signingSecret.value.hasPrefix("whsec_"), let bytes = Data(base64Encoded: String(signingSecret.value.dropFirst(6))),
+              bytes.count >= 16 else {
+            throw ConfigurationError(key: "claimgate.webhookSigningSecret", reason: "must be whsec_ followed by the base64 of at least 16 random bytes")
+        }
+        self.database = database
+        self.transport = transport
+        self.url = url
+        self.key = SymmetricKey(data: bytes)
+        self.clock = clock
+        self.logger = logger
+    }
+
+    /// The `webhook-signature` value for a body.
+    static func signature(id: String, timestamp: Int64, body: [UInt8], key: SymmetricKey) -> String {
+        let mac = HMAC<SHA256>.authenticationCode(for: Array("\(id).\(timestamp).".utf8) + body, using: key)
+        return "v1," + Data(mac).base64EncodedString()
+    }
+
+    /// Delivers what is due (up to 8 at once); returns how many were delivered.
+    @discardableResult
+    public func runOnce() async -> Int {
+        let now = clock.milliseconds()
+        guard let events = try? await database.read({ try EventsRepository.deliverable(now: now, limit: 64, in: $0) }),
+              !events.isEmpty else { return 0 }
+        var delivered = 0
+        await withTaskGroup(of: Bool.self) { group in
+            var index = 0
+            for _ in 0..<min(8, events.count) {
+                let event = events[index]
+                group.addTask { await self.deliver(event) }
+                index += 1
+            }
+            while let ok = await group.next() {
+                if ok { delivered += 1 }
+                if index < events.count {
+                    let event = events[index]
+                    group.addTask { await self.deliver(event) }
+                    index += 1
+                }
+            }
+        }
+        return delivered
+    }
+
+    private func deliver(_ event: EventRecord) async -> Bool {
+        let body = Array(event.payload.utf8)
+        let timestamp = clock.milliseconds() / 1000
+        let request = TransportRequest(
+            method: "POST", url: url,
+            headers: [
+                "Content-Type": "application/json", "User-Agent": PrismaConnection.userAgent,
+                "webhook-id": event.id, "webhook-timestamp": String(timestamp),
+                "webhook-signature": WebhookDispatcher.signature(id: event.id, timestamp: timestamp, body: body, key: key),
+            ],
+            body: Data(body), timeout: .seconds(15))
+        let outcome: String
+        do {
+            let response = try await transport.send(request)
+            if (200..<300).contains(response.status) {
+                let now = clock.milliseconds()
+                _ = try? await database.write { try EventsRepository.markDelivered(id: event.id, now: now, in: $0) }
+                return true
+            }
+            outcome = "HTTP \(response.status)"
+        } catch {
+            outcome = "\(error)"
+        }
+        let now = clock.milliseconds()
+        if now - event.createdAt > WebhookDispatcher.giveUpAfter {
+            _ = try? await database.write { try EventsRepository.markFailed(id: event.id, error: outcome, in: $0) }
+            logger.error("webhook given up", metadata: ["event_id": "\(event.id)", "type": "\(event.type)", "error": "\(outcome)"])
+            return false
+        }
+        let delay = min(21_600, 5 << min(event.attempts, 20))
+        let next = now + Int64(Double(delay) * Double.random(in: 0.8...1.0) * 1000)
+        _ = try? await database.write { try EventsRepository.markRetry(id: event.id, nextAttemptAt: next, error: outcome, in: $0) }
+        logger.warning("webhook not delivered", metadata: [
+            "event_id": "\(event.id)", "type": "\(event.type)", "attempt": "\(event.attempts + 1)", "error": "\(outcome)",
+        ])
+        return false
+    }
+}
