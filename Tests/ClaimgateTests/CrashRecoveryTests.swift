@@ -14,6 +14,8 @@ struct ClaimgateUnderTest {
     let emulator: PrismaEmulator
     let database: String
     let port: UInt16
+    /// More environment (webhook settings, …).
+    var extra: [String: String] = [:]
     static let apiKey = "crash-test-key-0123456789"
 
     var environment: [String: String] {
@@ -26,7 +28,7 @@ struct ClaimgateUnderTest {
             "PRISMA_API_URL": emulator.baseURL, "PRISMA_AUTH_URL": emulator.baseURL,
             "PRISMA_SERVICE_TOKEN": emulator.configuration.serviceToken,
             "PRISMA_CLIENT_ID": client.id, "PRISMA_CLIENT_SECRET": client.secret,
-        ]
+        ].merging(extra) { $1 }
     }
 
     func launch() async throws -> ClaimgateProcess {

@@ -22,8 +22,11 @@ final class WebhookReceiver: Sendable {
         let log = Mutex<[Delivery]>([])
         let failuresLeft = Mutex(0)
         let stall = Mutex<Duration?>(nil)
+        /// Requests that arrived (answered or not).
+        let started = Mutex(0)
 
         func handle(_ request: HTTPRequest) async -> HTTPResponse {
+            started.withLock { $0 += 1 }
             if let delay = stall.withLock({ $0 }) { try? await Task.sleep(for: delay) }
             let status = failuresLeft.withLock { left -> Int in
                 if left > 0 { left -= 1; return 500 }
