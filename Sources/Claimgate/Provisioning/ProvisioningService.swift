@@ -313,8 +313,7 @@ final class KeySet: Sendable {
 /// Opaque list cursors: base64url of `createdAt:id`.
 enum Cursor {
     static func encode(_ createdAt: Int64, _ id: String) -> String {
-        Data("\(createdAt):\(id)".utf8).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        PKCE.base64URL(Array("\(createdAt):\(id)".utf8))
     }
 
     static func decode(_ text: String) -> (Int64, String)? {

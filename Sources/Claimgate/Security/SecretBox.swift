@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import PrismaAPI
 
 /// Why a sealed value could not be opened.
 public enum SecretBoxError: Error, Sendable, Equatable {
@@ -58,9 +59,7 @@ public enum SecureRandom {
 
     /// Base64url (no padding) of `count` random bytes: 32 bytes → 43 characters, 256 bits.
     public static func token(bytes count: Int = 32) -> String {
-        Data(bytes(count)).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        PKCE.base64URL(bytes(count))
     }
 
     /// A lowercase alphanumeric id body (`count` characters, ~5.2 bits each).
