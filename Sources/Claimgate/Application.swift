@@ -41,7 +41,9 @@ public final class Application: Sendable {
         }
         let authenticator = try PartnerAuthenticator(apiKeys: apiKeys, webhookSecret: settings.webhookSecret, clock: clock)
         let database = try await openDatabase(settings: settings, logger: logger)
-        let prisma = try PrismaConnection.make(settings: settings, logger: logger)
+        let upstreamHealth = UpstreamHealth()
+        let prisma = try PrismaConnection.make(
+            settings: settings, logger: logger, transport: ObservedTransport(URLSessionTransport(), health: upstreamHealth))
         let upstream = PrismaProjectsUpstream(client: prisma.management, token: prisma.serviceToken)
         let provisioner = Provisioner(
             database: database, upstream: upstream, box: box, clock: clock, publicURL: settings.publicURL, logger: logger)
@@ -68,7 +70,7 @@ public final class Application: Sendable {
         }
         let metrics = HTTPMetrics()
         var router = Router()
-        OperationsRoutes(database: database, metrics: metrics).register(in: &router)
+        OperationsRoutes(database: database, metrics: metrics, upstream: upstreamHealth).register(in: &router)
         PartnerRoutes(service: provisioning, claims: claims, accounts: AccountService(database: database, tokens: accountTokens),
                       authenticator: authenticator, openAPIDocument: loadOpenAPI(settings: settings)).register(in: &router)
         ClaimRoutes(service: claims, publicURL: settings.publicURL, authURL: prisma.oauth?.authURL.absoluteString ?? settings.prisma.authURL)

@@ -1,5 +1,6 @@
 import Claimgate
 import Foundation
+import PrismaEmulator
 import TestSupport
 import Testing
 
@@ -24,6 +25,28 @@ struct OperationsTests {
         #expect(text.contains(#"claimgate_http_requests_total{method="GET",route="/healthz",status="200"} 4"#))
         #expect(text.contains(#"claimgate_http_requests_total{method="GET",route="unmatched",status="404"} 1"#))
         #expect(text.contains(#"claimgate_http_request_duration_seconds_count{method="GET",route="/readyz"} 1"#))
+        await app.stop()
+    }
+
+    @Test("readyz reports Prisma degraded after consecutive failures, and ok again after a success")
+    func upstreamDegraded() async throws {
+        let app = try await RunningApp.start()
+        #expect(try await app.client.get("/readyz").json()["checks"] as? [String: String] == ["database": "ok", "prisma": "ok"])
+        app.application.prisma.sandbox!.inject(Fault(route: "POST /v1/projects", status: 503, times: 100))
+        app.application.prisma.sandbox!.inject(Fault(route: "GET /v1/projects", status: 503, times: 100))
+        #expect(try await app.provision().status == 503)
+        let degraded = try await app.client.get("/readyz")
+        #expect(degraded.status == 200)  // still accepting work: intents are finished later
+        #expect((try degraded.json()["checks"] as? [String: String])?["prisma"] == "degraded")
+        #expect(try await app.client.get("/metrics").text.contains("claimgate_prisma_consecutive_failures"))
+        app.application.prisma.sandbox!.clearFaults()
+        _ = try await app.client.get("/v1/regions", headers: sandboxKey)
+        _ = try await app.provision()
+        #expect((try await app.client.get("/readyz").json()["checks"] as? [String: String])?["prisma"] == "ok")
+        let metrics = try await app.client.get("/metrics").text
+        #expect(metrics.contains(#"claimgate_databases{status="provisioning"} 1"#))
+        #expect(metrics.contains(#"claimgate_databases{status="ready"} 1"#))
+        #expect(metrics.contains("claimgate_webhook_events_pending 1"))
         await app.stop()
     }
 
