@@ -90,6 +90,25 @@ struct AccountTests {
         await app.stop()
     }
 
+    @Test("a refresh whose answer is lost: 503 now, needs_reauth next (the rotated token is gone), no loop")
+    func lostRefreshAnswer() async throws {
+        let clock = ManualClock()
+        let app = try await RunningApp.start(clock: clock)
+        let id = try await claim(app)
+        clock.advance(by: 3600)
+        app.emulator.inject(Fault(route: "POST /token", drop: true, afterApply: true))
+        let lost = try await accessToken(app, id)
+        #expect(lost.status == 503)
+        #expect(try lost.json()["code"] as? String == "upstream-unavailable")
+        let next = try await accessToken(app, id)
+        #expect(next.status == 409)
+        #expect(try next.json()["code"] as? String == "needs-reauth")
+        let calls = app.emulator.callCount("POST /token")
+        #expect(try await accessToken(app, id).status == 409)
+        #expect(app.emulator.callCount("POST /token") == calls)
+        await app.stop()
+    }
+
     @Test("DELETE forgets the grant; with token keeping off no grant is stored at all")
     func forgetAndOff() async throws {
         let app = try await RunningApp.start()
