@@ -139,7 +139,7 @@ public final class Application: Sendable {
                     "request_id": "\(access.requestID)", "method": "\(access.method)",
                     "path": "\(Application.loggablePath(access.path))", "route": "\(access.route)",
                     "status": "\(access.status)",
-                    "duration_ms": "\(String(format: "%.3f", access.duration / .milliseconds(1)))",
+                    "duration_ms": "\((access.duration / .microseconds(1)).rounded() / 1000)",
                     "bytes": "\(access.responseBytes)",
                 ])
             })

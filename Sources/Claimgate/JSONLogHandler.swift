@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import PrismaAPI
 import Synchronization
 
 #if canImport(Glibc)
@@ -28,38 +29,32 @@ public struct JSONLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        var fields: [String: Any] = [
-            "ts": JSONLogHandler.timestamp(),
-            "level": event.level.rawValue,
-            "msg": event.message.description,
-            "logger": label,
+        var fields: [String: JSONValue] = [
+            "ts": .string(JSONLogHandler.timestamp()),
+            "level": .string(event.level.rawValue),
+            "msg": .string(event.message.description),
+            "logger": .string(label),
         ]
         let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
         for (key, value) in merged { fields[key] = JSONLogHandler.plain(value) }
-        guard var line = try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys, .withoutEscapingSlashes])
-        else { return }
+        var line = JSON.encode(fields)
         line.append(0x0a)
-        sink.write(line)
+        sink.write(Data(line))
     }
 
-    static func plain(_ value: Logger.Metadata.Value) -> Any {
+    static func plain(_ value: Logger.Metadata.Value) -> JSONValue {
         switch value {
-        case .string(let text): return text
-        case .stringConvertible(let convertible): return convertible.description
-        case .array(let values): return values.map(plain)
-        case .dictionary(let values): return values.mapValues(plain)
+        case .string(let text): return .string(text)
+        case .stringConvertible(let convertible): return .string(convertible.description)
+        case .array(let values): return .array(values.map(plain))
+        case .dictionary(let values): return .object(values.mapValues(plain))
         }
     }
 
     static func timestamp() -> String {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
-        var seconds = now.tv_sec
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        return String(
-            format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday,
-            parts.tm_hour, parts.tm_min, parts.tm_sec, now.tv_nsec / 1_000_000)
+        return Timestamp.string(milliseconds: Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec / 1_000_000))
     }
 }
 

@@ -88,8 +88,11 @@ public final class URLSessionTransport: HTTPTransport {
         var urlRequest = URLRequest(url: request.url)
         if !request.allowsConnectionReuse { urlRequest.setValue("close", forHTTPHeaderField: "Connection") }
         urlRequest.httpMethod = request.method
-        urlRequest.timeoutInterval = Double(request.timeout.components.seconds)
-            + Double(request.timeout.components.attoseconds) / 1e18
+        // FoundationNetworking on Linux truncates the interval to whole seconds for libcurl and
+        // fires at once for anything under a second (observed: a 0.3 s timeout failed after 18 ms),
+        // so round up to whole seconds.
+        let seconds = Double(request.timeout.components.seconds) + Double(request.timeout.components.attoseconds) / 1e18
+        urlRequest.timeoutInterval = max(1, seconds.rounded(.up))
         for (name, value) in request.headers { urlRequest.setValue(value, forHTTPHeaderField: name) }
         urlRequest.httpBody = request.body
         do {

@@ -57,7 +57,7 @@ struct RetryAndFaultTests {
         }
         #expect(h.emulator.callCount("POST /v1/projects") == 2)
         #expect(h.emulator.projects.count == 1)
-        #expect(ContinuousClock.now - started < .seconds(2))  // a dropped answer is seen at once, not at the timeout
+        #expect(ContinuousClock.now - started < .seconds(4))  // a dropped answer is seen at once, not at the 5 s timeout
         #expect(try await h.management.findProject(logicalId: "cg-2", token: h.service) != nil)
     }
 
@@ -72,7 +72,6 @@ struct RetryAndFaultTests {
         #expect(project.name == "later")
         #expect(h.emulator.callCount("POST /v1/projects") == 2)
         #expect(h.emulator.projects.count == 1)
-        #expect(ContinuousClock.now - started < .seconds(2))  // a dropped answer is seen at once, not at the timeout
     }
 
     @Test("a Retry-After beyond the policy's ceiling is not waited for")
@@ -116,9 +115,9 @@ struct RetryAndFaultTests {
     @Test("a slow answer times out; reads retry it, then give up")
     func timeouts() async throws {
         let h = try Harness.start(
-            retry: RetryPolicy(maxAttempts: 2, baseDelay: .milliseconds(5)), timeout: .milliseconds(300))
+            retry: RetryPolicy(maxAttempts: 2, baseDelay: .milliseconds(5)), timeout: .seconds(1))
         defer { Task { await h.emulator.stop() } }
-        h.emulator.inject(Fault(route: "GET /v1/me", latencyMs: 1500, times: 2))
+        h.emulator.inject(Fault(route: "GET /v1/me", latencyMs: 4000, times: 2))
         let started = ContinuousClock.now
         do {
             _ = try await h.management.me(token: h.service)
@@ -126,7 +125,8 @@ struct RetryAndFaultTests {
         } catch {
             #expect(error.kind == .timeout && error.isTransient && error.mayHaveBeenApplied)
         }
-        #expect(ContinuousClock.now - started < .milliseconds(1400))
+        let elapsed = ContinuousClock.now - started
+        #expect(elapsed >= .milliseconds(1900) && elapsed < .milliseconds(3500))  // two 1 s attempts, not the 4 s answers
         #expect(h.emulator.callCount("GET /v1/me") == 2)
     }
 

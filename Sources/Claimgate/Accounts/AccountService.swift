@@ -15,17 +15,19 @@ struct AccountService: Sendable {
         guard let rows = try? await database.read({ try AccountsRepository.list(reference: reference, in: $0) }) else {
             return .problem(ProblemDetails(status: 503, code: "storage-unavailable", title: "Service Unavailable"))
         }
-        let data = rows.map { AccountView.object($0.0, databases: $0.databases, createdAt: $0.created) }
-        return APIReply(status: 200, body: DatabaseView.encode(["data": data]))
+        let data = rows.map { AccountView(account: $0.0, databases: $0.databases, createdAt: $0.created) }
+        return APIReply(status: 200, body: JSON.encode(Page(data: data)))
     }
 
     /// `POST /v1/accounts/{id}/access-token`: a valid access token, refreshed when needed.
     func accessToken(_ id: String) async -> APIReply {
         switch await tokens.accessToken(accountID: id) {
         case .token(let token, let expiresAt):
-            var body: [String: Any] = ["accessToken": token.value, "tokenType": "Bearer"]
-            body["expiresAt"] = expiresAt.map { Timestamp.string(milliseconds: $0) } ?? NSNull()
-            return APIReply(status: 200, body: DatabaseView.encode(body), headers: ["Cache-Control": "no-store"])
+            let body: [String: JSONValue] = [
+                "accessToken": .string(token.value), "tokenType": .string("Bearer"),
+                "expiresAt": expiresAt.map { .string(Timestamp.string(milliseconds: $0)) } ?? .null,
+            ]
+            return APIReply(status: 200, body: JSON.encode(body), headers: ["Cache-Control": "no-store"])
         case .notFound:
             return .problem(AccountService.notFound)
         case .needsReauth:

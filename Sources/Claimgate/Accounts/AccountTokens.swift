@@ -93,8 +93,7 @@ public actor AccountTokens {
         _ = try? await database.write { db in
             if try AccountsRepository.markNeedsReauth(account.id, now: now, in: db),
                let updated = try AccountsRepository.find(account.id, in: db) {
-                try EventLog.record(.needsReauth, account: AccountView.object(updated, databases: nil, createdAt: nil),
-                                    accountId: account.id, now: now, in: db)
+                try EventLog.record(.needsReauth, account: AccountView(account: updated), now: now, in: db)
             }
         }
         logger.warning("account needs re-authorization", metadata: ["account_id": "\(account.id)", "reason": "\(reason)"])
@@ -103,14 +102,20 @@ public actor AccountTokens {
 }
 
 /// The partner-facing JSON of a connected account (never its tokens).
-enum AccountView {
-    static func object(_ account: AccountRecord, databases: [String]?, createdAt: Int64?) -> [String: Any] {
-        var json: [String: Any] = [
-            "id": account.id, "prismaUserId": account.prismaUserId, "workspaceId": account.workspaceId,
-            "email": account.email ?? NSNull(), "status": account.status, "scope": account.scope ?? NSNull(),
-        ]
-        if let databases { json["databaseIds"] = databases }
-        if let createdAt { json["createdAt"] = Timestamp.string(milliseconds: createdAt) }
-        return json
+struct AccountView: Encodable {
+    let account: AccountRecord
+    var databases: [String]?
+    var createdAt: Int64?
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: JSON.Key.self)
+        try container.encode(account.id, forKey: JSON.Key("id"))
+        try container.encode(account.prismaUserId, forKey: JSON.Key("prismaUserId"))
+        try container.encode(account.workspaceId, forKey: JSON.Key("workspaceId"))
+        try container.encode(account.email, forKey: JSON.Key("email"))
+        try container.encode(account.status, forKey: JSON.Key("status"))
+        try container.encode(account.scope, forKey: JSON.Key("scope"))
+        if let databases { try container.encode(databases, forKey: JSON.Key("databaseIds")) }
+        if let createdAt { try container.encode(Timestamp.string(milliseconds: createdAt), forKey: JSON.Key("createdAt")) }
     }
 }

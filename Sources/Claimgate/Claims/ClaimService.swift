@@ -195,7 +195,7 @@ public final class ClaimService: Sendable {
         _ = try? await database.write { db in
             try ClaimsRepository.unlockClaim(databaseId: databaseID, in: db)
             if case .failed(let message, _) = outcome, let record = try DatabasesRepository.find(databaseID, in: db) {
-                try EventLog.record(.claimFailed, database: record, extra: ["reason": message], now: failed, in: db)
+                try EventLog.record(.claimFailed, database: record, extras: ["reason": .string(message)], now: failed, in: db)
             }
         }
         if case .failed(let message, _) = outcome { return .failed(message, claimToken: claimToken) }
@@ -265,7 +265,7 @@ public final class ClaimService: Sendable {
                 }
                 if try ClaimsRepository.markClaimed(databaseId: databaseID, workspaceId: workspace.id, accountId: accountID, now: finished, in: db),
                    let claimed = try DatabasesRepository.find(databaseID, in: db) {
-                    try EventLog.record(.claimed, database: claimed, extra: ["accountId": accountID ?? NSNull()], now: finished, in: db)
+                    try EventLog.record(.claimed, database: claimed, extras: ["accountId": accountID.map { .string($0) } ?? .null], now: finished, in: db)
                 }
             }
         } catch {

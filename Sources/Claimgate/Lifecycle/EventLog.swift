@@ -16,27 +16,33 @@ enum EventLog {
         case needsReauth = "account.needs_reauth"
     }
 
-    /// Records an event about a database; `data` is its public view (never secrets) plus `extra`.
+    /// An event as delivered: `{"id","type","timestamp","data"}`.
+    struct Envelope<Data: Encodable>: Encodable {
+        let id: String
+        let type: String
+        let timestamp: String
+        let data: Data
+    }
+
+    /// Records an event about a database; `data` is its public view (never secrets) plus `extras`.
     @discardableResult
-    static func record(_ kind: Kind, database: DatabaseRecord, extra: [String: Any] = [:], now: Int64, in db: SQLiteConnection) throws -> String {
-        var data = DatabaseView.object(database)
-        for (key, value) in extra { data[key] = value }
-        return try insert(kind, data: data, databaseId: database.id, accountId: nil, now: now, in: db)
+    static func record(_ kind: Kind, database: DatabaseRecord, extras: [String: JSONValue] = [:], now: Int64, in db: SQLiteConnection) throws -> String {
+        try insert(kind, data: DatabaseView(database, extras: extras), databaseId: database.id, accountId: nil, now: now, in: db)
     }
 
     /// Records an event about a connected account.
     @discardableResult
-    static func record(_ kind: Kind, account: [String: Any], accountId: String, now: Int64, in db: SQLiteConnection) throws -> String {
-        try insert(kind, data: account, databaseId: nil, accountId: accountId, now: now, in: db)
+    static func record(_ kind: Kind, account: AccountView, now: Int64, in db: SQLiteConnection) throws -> String {
+        try insert(kind, data: account, databaseId: nil, accountId: account.account.id, now: now, in: db)
     }
 
-    private static func insert(_ kind: Kind, data: [String: Any], databaseId: String?, accountId: String?, now: Int64,
-                               in db: SQLiteConnection) throws -> String {
+    private static func insert<Data: Encodable>(_ kind: Kind, data: Data, databaseId: String?, accountId: String?, now: Int64,
+                                                in db: SQLiteConnection) throws -> String {
         let id = "evt_" + SecureRandom.idBody()
-        let payload: [String: Any] = ["id": id, "type": kind.rawValue, "timestamp": Timestamp.string(milliseconds: now), "data": data]
+        let envelope = Envelope(id: id, type: kind.rawValue, timestamp: Timestamp.string(milliseconds: now), data: data)
         try EventsRepository.insert(
             id: id, type: kind.rawValue, databaseId: databaseId, accountId: accountId,
-            payload: String(decoding: DatabaseView.encode(payload), as: UTF8.self), now: now, in: db)
+            payload: String(decoding: JSON.encode(envelope), as: UTF8.self), now: now, in: db)
         return id
     }
 }

@@ -43,7 +43,7 @@ struct PartnerRoutes {
                                      detail: "Only a ready (unclaimed, unexpired) database has a claim link.")
                     : ProvisioningService.notFound).response(requestID: request.requestID)
             }
-            var response = HTTPResponse.json(DatabaseView.encode([
+            var response = HTTPResponse.json(JSON.encode([
                 "claimUrl": issued.url, "expiresAt": Timestamp.string(milliseconds: issued.expiresAt),
             ]), status: 201)
             response.headers.set("Cache-Control", "no-store")
@@ -103,9 +103,9 @@ struct PartnerRoutes {
         }
         headers.set("Cache-Control", "no-store")
         var body = reply.body
-        if reply.isProblem, var object = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any], object["requestId"] == nil {
-            object["requestId"] = request.requestID
-            body = DatabaseView.encode(object)
+        if reply.isProblem, var object = JSON.decode([String: JSONValue].self, body), object["requestId"] == nil {
+            object["requestId"] = .string(request.requestID)
+            body = JSON.encode(object)
         }
         return HTTPResponse(status: reply.status, headers: headers, body: body)
     }

@@ -11,34 +11,59 @@ struct DatabaseCredentials: Codable, Sendable {
 /// The partner-facing JSON of a database.
 ///
 /// Connection strings (with the password) and the claim URL appear only in the creation answer
-/// (as Prisma returns passwords only at creation); reads show everything else.
-enum DatabaseView {
-    static func object(_ record: DatabaseRecord, credentials: DatabaseCredentials? = nil, claimURL: String? = nil) -> [String: Any] {
-        let null = NSNull()
-        var json: [String: Any] = [
-            "id": record.id,
-            "status": record.status.rawValue,
-            "name": record.name,
-            "region": record.region,
-            "reference": record.reference ?? null,
-            "metadata": record.metadata.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) } ?? null,
-            "projectId": record.projectId ?? null,
-            "databaseId": record.prismaDatabaseId ?? null,
-            "expiresAt": Timestamp.string(milliseconds: record.expiresAt),
-            "createdAt": Timestamp.string(milliseconds: record.createdAt),
-            "claimedAt": record.claimedAt.map { Timestamp.string(milliseconds: $0) } ?? null,
-            "claimedWorkspaceId": record.claimedWorkspaceId ?? null,
-            "failureReason": record.failureReason ?? null,
-        ]
-        if let credentials {
-            json["connectionString"] = credentials.direct
-            json["pooledConnectionString"] = credentials.pooled ?? null
-        }
-        if let claimURL { json["claimUrl"] = claimURL }
-        return json
+/// (as Prisma returns passwords only at creation); reads show everything else. Absent values are
+/// explicit `null`s, as the OpenAPI document promises.
+struct DatabaseView: Encodable {
+    let record: DatabaseRecord
+    var credentials: DatabaseCredentials?
+    var claimURL: String?
+    /// Event-specific members (e.g. `reason`, `accountId`).
+    var extras: [String: JSONValue] = [:]
+
+    init(_ record: DatabaseRecord, credentials: DatabaseCredentials? = nil, claimURL: String? = nil, extras: [String: JSONValue] = [:]) {
+        self.record = record
+        self.credentials = credentials
+        self.claimURL = claimURL
+        self.extras = extras
     }
 
-    static func encode(_ object: Any) -> [UInt8] {
-        Array((try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data())
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: JSON.Key.self)
+        func put(_ key: String, _ value: String?) throws { try container.encode(value, forKey: JSON.Key(key)) }
+        try put("id", record.id)
+        try put("status", record.status.rawValue)
+        try put("name", record.name)
+        try put("region", record.region)
+        try put("reference", record.reference)
+        try container.encode(record.metadata.flatMap { JSON.decode(JSONValue.self, Array($0.utf8)) } ?? .null, forKey: JSON.Key("metadata"))
+        try put("projectId", record.projectId)
+        try put("databaseId", record.prismaDatabaseId)
+        try put("expiresAt", Timestamp.string(milliseconds: record.expiresAt))
+        try put("createdAt", Timestamp.string(milliseconds: record.createdAt))
+        try put("claimedAt", record.claimedAt.map { Timestamp.string(milliseconds: $0) })
+        try put("claimedWorkspaceId", record.claimedWorkspaceId)
+        try put("failureReason", record.failureReason)
+        if let credentials {
+            try put("connectionString", credentials.direct)
+            try put("pooledConnectionString", credentials.pooled)
+        }
+        if let claimURL { try put("claimUrl", claimURL) }
+        for (key, value) in extras { try container.encode(value, forKey: JSON.Key(key)) }
+    }
+
+    var bytes: [UInt8] { JSON.encode(self) }
+}
+
+/// `{"data": [...]}`-shaped pages.
+struct Page<Item: Encodable>: Encodable {
+    let data: [Item]
+    var nextCursor: String??
+    var hasMore: Bool?
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: JSON.Key.self)
+        try container.encode(data, forKey: JSON.Key("data"))
+        if let nextCursor { try container.encode(nextCursor, forKey: JSON.Key("nextCursor")) }
+        if let hasMore { try container.encode(hasMore, forKey: JSON.Key("hasMore")) }
     }
 }

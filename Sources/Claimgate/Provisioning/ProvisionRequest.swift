@@ -16,11 +16,11 @@ struct ProvisionRequest: Sendable {
 
     /// Parses and validates; throws a problem naming the offending field.
     static func parse(_ body: [UInt8], regions: [String], maxTTL: Int) throws(ProblemDetails) -> ProvisionRequest {
-        let object: [String: Any]
-        if body.isEmpty || body.allSatisfy({ $0 == 0x20 || $0 == 0x0a || $0 == 0x0d || $0 == 0x09 }) {
+        let object: [String: JSONValue]
+        if body.allSatisfy({ $0 == 0x20 || $0 == 0x0a || $0 == 0x0d || $0 == 0x09 }) {
             object = [:]
         } else {
-            guard let parsed = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any] else {
+            guard let parsed = JSON.decode([String: JSONValue].self, body) else {
                 throw ProblemDetails(status: 400, code: "invalid-json", title: "Bad Request", detail: "The body must be a JSON object.")
             }
             object = parsed
@@ -28,36 +28,35 @@ struct ProvisionRequest: Sendable {
         if let unknown = object.keys.sorted().first(where: { !fields.contains($0) }) {
             throw invalid(unknown, "is not a known field (name, region, ttlSeconds, reference, metadata).")
         }
-        var request = ProvisionRequest(fingerprint: Digest.hex(Digest.sha256(DatabaseView.encode(object))))
-        if let value = object["name"], !(value is NSNull) {
-            guard let name = value as? String, (1...100).contains(name.count),
+        var request = ProvisionRequest(fingerprint: Digest.hex(Digest.sha256(JSON.encode(object))))
+        if let value = object["name"], !value.isNull {
+            guard let name = value.string, (1...100).contains(name.count),
                   !name.unicodeScalars.contains(where: { CharacterSet.controlCharacters.contains($0) }) else {
                 throw invalid("name", "must be a string of 1 to 100 characters without control characters.")
             }
             request.name = name
         }
-        if let value = object["region"], !(value is NSNull) {
-            guard let region = value as? String, regions.contains(region) else {
+        if let value = object["region"], !value.isNull {
+            guard let region = value.string, regions.contains(region) else {
                 throw invalid("region", "must be one of \(regions.joined(separator: ", ")).")
             }
             request.region = region
         }
-        if let value = object["ttlSeconds"], !(value is NSNull) {
-            guard let number = value as? NSNumber, CFNumberIsInteger(number), !(value is Bool),
-                  (60...maxTTL).contains(number.intValue) else {
+        if let value = object["ttlSeconds"], !value.isNull {
+            guard let seconds = value.integer, (60...maxTTL).contains(seconds) else {
                 throw invalid("ttlSeconds", "must be an integer from 60 to \(maxTTL).")
             }
-            request.ttlSeconds = number.intValue
+            request.ttlSeconds = seconds
         }
-        if let value = object["reference"], !(value is NSNull) {
-            guard let reference = value as? String, (1...200).contains(reference.count) else {
+        if let value = object["reference"], !value.isNull {
+            guard let reference = value.string, (1...200).contains(reference.count) else {
                 throw invalid("reference", "must be a string of 1 to 200 characters.")
             }
             request.reference = reference
         }
-        if let value = object["metadata"], !(value is NSNull) {
-            guard value is [String: Any] else { throw invalid("metadata", "must be a JSON object.") }
-            let text = String(decoding: DatabaseView.encode(value), as: UTF8.self)
+        if let value = object["metadata"], !value.isNull {
+            guard value.object != nil else { throw invalid("metadata", "must be a JSON object.") }
+            let text = String(decoding: JSON.encode(value), as: UTF8.self)
             guard text.utf8.count <= 4096 else { throw invalid("metadata", "must be at most 4 KB as JSON.") }
             request.metadata = text
         }
@@ -70,6 +69,3 @@ struct ProvisionRequest: Sendable {
     }
 }
 
-private func CFNumberIsInteger(_ number: NSNumber) -> Bool {
-    number.doubleValue == number.doubleValue.rounded() && abs(number.doubleValue) < 1e15
-}

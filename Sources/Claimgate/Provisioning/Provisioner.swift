@@ -140,9 +140,8 @@ public actor Provisioner {
         ready.status = .ready
         ready.projectId = projectID
         ready.prismaDatabaseId = prismaDatabaseID
-        let body = DatabaseView.encode(DatabaseView.object(
-            ready, credentials: credentials, claimURL: "\(publicURL)/claim/\(claimToken)"))
-        let sealed = box.seal(Array(try JSONEncoder().encode(credentials)), context: "databases.credentials:\(record.id)")
+        let body = DatabaseView(ready, credentials: credentials, claimURL: "\(publicURL)/claim/\(claimToken)").bytes
+        let sealed = box.seal(JSON.encode(credentials), context: "databases.credentials:\(record.id)")
         let box = self.box
         let changed = try await database.write { db -> Bool in
             guard try DatabasesRepository.markReady(

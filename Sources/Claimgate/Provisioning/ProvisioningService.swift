@@ -155,7 +155,7 @@ public final class ProvisioningService: Sendable {
         guard let record = try? await database.read({ try DatabasesRepository.find(id, in: $0) }) else {
             return APIReply.problem(Self.notFound)
         }
-        return APIReply(status: 200, body: DatabaseView.encode(DatabaseView.object(record)))
+        return APIReply(status: 200, body: DatabaseView(record).bytes)
     }
 
     /// `GET /v1/databases?status=&reference=&limit=&cursor=`.
@@ -184,10 +184,8 @@ public final class ProvisioningService: Sendable {
             return APIReply.problem(ProblemDetails(status: 503, code: "storage-unavailable", title: "Service Unavailable"))
         }
         let page = Array(records.prefix(size))
-        let next: Any = records.count > size ? Cursor.encode(page.last!.createdAt, page.last!.id) : NSNull()
-        return APIReply(status: 200, body: DatabaseView.encode([
-            "data": page.map { DatabaseView.object($0) }, "nextCursor": next, "hasMore": records.count > size,
-        ] as [String: Any]))
+        let next = records.count > size ? Cursor.encode(page.last!.createdAt, page.last!.id) : nil
+        return APIReply(status: 200, body: JSON.encode(Page(data: page.map { DatabaseView($0) }, nextCursor: .some(next), hasMore: records.count > size)))
     }
 
     /// `GET /v1/events?after=<event id>&limit=`: the outbox, oldest first, for replay.
@@ -203,17 +201,18 @@ public final class ProvisioningService: Sendable {
         guard let events = found else {
             return .problem(ProvisionRequest.invalid("after", "is not the id of an event.").asQuery)
         }
+        // Payloads are stored as the JSON we deliver: splice them in as they are.
         let page = events.prefix(size)
-        let data = page.map { (try? JSONSerialization.jsonObject(with: Data($0.payload.utf8))) ?? [:] }
-        return APIReply(status: 200, body: DatabaseView.encode([
-            "data": data, "hasMore": events.count > size, "nextAfter": page.last?.id ?? after ?? NSNull(),
-        ] as [String: Any]))
+        let nextAfter = page.last?.id ?? after
+        let tail = String(decoding: JSON.encode(["hasMore": JSONValue.bool(events.count > size),
+                                                 "nextAfter": nextAfter.map { .string($0) } ?? .null]), as: UTF8.self)
+        let body = "{\"data\":[" + page.map(\.payload).joined(separator: ",") + "]," + tail.dropFirst()
+        return APIReply(status: 200, body: Array(body.utf8))
     }
 
     /// `GET /v1/regions`.
     public func regionList() async -> APIReply {
-        let list = await regions.regions().map { ["id": $0.id, "name": $0.name, "status": $0.status] }
-        return APIReply(status: 200, body: DatabaseView.encode(["data": list]))
+        return APIReply(status: 200, body: JSON.encode(Page(data: await regions.regions())))
     }
 
     // MARK: Extend
@@ -221,17 +220,15 @@ public final class ProvisioningService: Sendable {
     /// `POST /v1/databases/{id}/extend` with `{"ttlSeconds": N}`: the database now expires N
     /// seconds from now, at most `maxTTLSeconds` after its creation.
     public func extend(_ id: String, body: [UInt8]) async -> APIReply {
-        guard let object = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any],
-              object.keys.allSatisfy({ $0 == "ttlSeconds" }),
-              let number = object["ttlSeconds"] as? NSNumber, number.doubleValue == number.doubleValue.rounded(),
-              number.intValue >= 60 else {
+        guard let object = JSON.decode([String: JSONValue].self, body), object.keys.allSatisfy({ $0 == "ttlSeconds" }),
+              let seconds = object["ttlSeconds"]?.integer, seconds >= 60 else {
             return .problem(ProvisionRequest.invalid("ttlSeconds", "must be an integer of at least 60 (the only field)."))
         }
         guard let record = try? await database.read({ try DatabasesRepository.find(id, in: $0) }) else {
             return .problem(Self.notFound)
         }
         let now = clock.milliseconds()
-        let expiresAt = now + Int64(number.intValue) * 1000
+        let expiresAt = now + Int64(seconds) * 1000
         let latest = record.createdAt + Int64(policy.maxTTLSeconds) * 1000
         guard expiresAt <= latest else {
             return .problem(ProvisionRequest.invalid(
@@ -262,7 +259,7 @@ public final class ProvisioningService: Sendable {
                                            detail: "The database is still being created; retry shortly."),
                             headers: ["Retry-After": "5"])
         case .deleted, .expired:
-            return APIReply(status: 200, body: DatabaseView.encode(DatabaseView.object(record)))
+            return APIReply(status: 200, body: DatabaseView(record).bytes)
         case .ready, .failed:
             if record.status == .ready, let projectID = record.projectId {
                 do {
