@@ -16,6 +16,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         .systemLibrary(
@@ -28,7 +30,15 @@ let package = Package(
             providers: [.apt(["libsqlite3-dev"]), .brew(["sqlite"])]),
         .target(name: "Storage", dependencies: ["CSQLite"]),
         .target(name: "Secrets"),
-        .target(name: "PrismaAPI", dependencies: ["Secrets", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(
+            name: "PrismaAPI",
+            dependencies: [
+                "Secrets", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ]),
         .target(
             name: "PrismaEmulator",
             dependencies: ["HTTPServer", "PrismaAPI", "Secrets", .product(name: "Crypto", package: "swift-crypto")]),

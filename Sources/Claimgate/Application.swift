@@ -43,7 +43,7 @@ public final class Application: Sendable {
         let database = try await openDatabase(settings: settings, logger: logger)
         let upstreamHealth = UpstreamHealth()
         let prisma = try PrismaConnection.make(
-            settings: settings, logger: logger, transport: ObservedTransport(URLSessionTransport(), health: upstreamHealth))
+            settings: settings, logger: logger, transport: ObservedTransport(AsyncHTTPClientTransport(), health: upstreamHealth))
         let upstream = PrismaProjectsUpstream(client: prisma.management, token: prisma.serviceToken)
         let provisioner = Provisioner(
             database: database, upstream: upstream, box: box, clock: clock, publicURL: settings.publicURL, logger: logger)
@@ -65,7 +65,7 @@ public final class Application: Sendable {
         var dispatcher: WebhookDispatcher?
         if let url = settings.lifecycle.webhookURL, let secret = settings.lifecycle.webhookSigningSecret {
             dispatcher = try WebhookDispatcher(
-                database: database, transport: URLSessionTransport(), url: URL(string: url)!, signingSecret: secret,
+                database: database, transport: AsyncHTTPClientTransport(), url: URL(string: url)!, signingSecret: secret,
                 clock: clock, logger: logger)
         }
         let metrics = HTTPMetrics()

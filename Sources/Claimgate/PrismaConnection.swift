@@ -17,7 +17,7 @@ public struct PrismaConnection: Sendable {
     public static var userAgent: String { "claimgate/\(ClaimgateVersion.current)" }
 
     /// Connects to what `settings` describe, starting the emulator in sandbox mode.
-    public static func make(settings: Settings, logger: Logger, transport: any HTTPTransport = URLSessionTransport()) throws -> PrismaConnection {
+    public static func make(settings: Settings, logger: Logger, transport: any HTTPTransport = AsyncHTTPClientTransport()) throws -> PrismaConnection {
         let prisma = settings.prisma
         guard prisma.isSandbox else {
             let management = ManagementClient(baseURL: URL(string: prisma.apiURL)!, transport: transport, userAgent: userAgent)

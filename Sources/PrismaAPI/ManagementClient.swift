@@ -13,9 +13,7 @@ import Secrets
 /// `transferProject` are never retried blindly — Prisma has no idempotency key — except after a
 /// 429, which means the request was not processed. Callers recover a create whose answer was lost
 /// through ``findProject(logicalId:token:)``.
-///
-/// Non-idempotent calls never travel on a reused keep-alive connection: libcurl (under
-/// URLSession) silently re-sends a request when a reused connection dies before the answer.
+
 public struct ManagementClient: Sendable {
     public let baseURL: URL
     let transport: any HTTPTransport
@@ -156,9 +154,7 @@ public struct ManagementClient: Sendable {
             headers["Content-Type"] = "application/json"
             body = try? JSONSerialization.data(withJSONObject: json, options: [.sortedKeys])
         }
-        let request = TransportRequest(
-            method: method, url: components.url!, headers: headers, body: body, timeout: timeout,
-            allowsConnectionReuse: retryOn == .transient)
+        let request = TransportRequest(method: method, url: components.url!, headers: headers, body: body, timeout: timeout)
         var attempt = 0
         while true {
             let error: PrismaError

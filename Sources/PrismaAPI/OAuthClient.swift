@@ -63,7 +63,7 @@ public struct OAuthClient: Sendable {
             headers: [
                 "Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json", "User-Agent": userAgent,
             ],
-            body: Data(body.utf8), timeout: timeout, allowsConnectionReuse: false)
+            body: Data(body.utf8), timeout: timeout)
         let response: TransportResponse
         do { response = try await transport.send(request) } catch { throw PrismaResponses.error(from: error) }
         guard (200..<300).contains(response.status) else { throw oauthError(response) }

@@ -7,7 +7,8 @@ enum JSONBody {
     static let null = NSNull()
 
     static func response(_ object: Any, status: Int = 200) -> HTTPResponse {
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
+        // Unsorted: sorting keys costs JSONSerialization on Linux more than twice the time.
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.withoutEscapingSlashes])) ?? Data()
         return HTTPResponse(status: status, headers: ["Content-Type": "application/json"], body: Array(data))
     }
 

@@ -16,7 +16,7 @@ struct Harness {
                       timeout: Duration = .seconds(5)) throws -> Harness {
         let emulator = PrismaEmulator()
         let url = URL(string: try emulator.start())!
-        let transport = URLSessionTransport()
+        let transport = AsyncHTTPClientTransport()
         let client = emulator.configuration.clients[0]
         return Harness(
             emulator: emulator,

@@ -51,7 +51,7 @@ struct OAuthTests {
         case "expired": h.emulator.advanceClock(by: .seconds(120))
         default:
             oauth = OAuthClient(authURL: h.oauth.authURL, clientID: h.oauth.clientID, clientSecret: "wrong",
-                                transport: URLSessionTransport(), userAgent: "t")
+                                transport: AsyncHTTPClientTransport(), userAgent: "t")
         }
         do {
             _ = try await oauth.exchangeCode(code, codeVerifier: usedVerifier, redirectURI: redirect)
