@@ -16,17 +16,10 @@ public struct ProblemDetails: Sendable, Encodable, Equatable, Error {
     /// members, as RFC 9457 §3.2 defines extensions.
     public var extensions: [String: String]?
 
-    struct Key: CodingKey {
-        var stringValue: String
-        var intValue: Int? { nil }
-        init(_ string: String) { stringValue = string }
-        init?(stringValue: String) { self.stringValue = stringValue }
-        init?(intValue: Int) { nil }
-    }
-
     static let standardMembers: Set<String> = ["type", "title", "status", "detail", "code", "instance", "requestId"]
 
     public func encode(to encoder: any Encoder) throws {
+        typealias Key = JSONKey
         var container = encoder.container(keyedBy: Key.self)
         try container.encode(type, forKey: Key("type"))
         try container.encode(title, forKey: Key("title"))
@@ -94,4 +87,14 @@ public struct ProblemDetails: Sendable, Encodable, Equatable, Error {
     public static let shuttingDown = ProblemDetails(
         status: 503, code: "shutting-down", title: "Service Unavailable",
         detail: "The server is shutting down; retry shortly.")
+}
+
+/// A coding key made from any string, for JSON documents whose member names are chosen at run
+/// time (problem extensions, partner metadata).
+public struct JSONKey: CodingKey, Sendable {
+    public var stringValue: String
+    public var intValue: Int? { nil }
+    public init(_ string: String) { stringValue = string }
+    public init?(stringValue: String) { self.stringValue = stringValue }
+    public init?(intValue: Int) { nil }
 }

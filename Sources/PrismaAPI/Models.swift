@@ -64,19 +64,21 @@ public struct CreatedDatabase: Codable, Sendable, Equatable {
 }
 
 /// The answer of `POST /v1/projects`: the project and its default database.
-public struct CreatedProject: Codable, Sendable, Equatable {
-    public let id: String
-    public let name: String
-    public let logicalId: String?
-    public let createdAt: String
-    public let defaultRegion: String?
-    public let workspace: ResourceRef
+public struct CreatedProject: Decodable, Sendable, Equatable {
+    public let project: Project
     public let database: CreatedDatabase?
 
-    public var project: Project {
-        Project(id: id, name: name, logicalId: logicalId, createdAt: createdAt, defaultRegion: defaultRegion,
-                workspace: workspace)
+    enum CodingKeys: String, CodingKey { case database }
+
+    public init(from decoder: any Decoder) throws {
+        project = try Project(from: decoder)
+        database = try decoder.container(keyedBy: CodingKeys.self).decodeIfPresent(CreatedDatabase.self, forKey: .database)
     }
+
+    public var id: String { project.id }
+    public var name: String { project.name }
+    public var logicalId: String? { project.logicalId }
+    public var workspace: ResourceRef { project.workspace }
 }
 
 /// A database as listed under its project (no credentials).

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPServer
 
 /// Any JSON value, Codable, so partner-supplied JSON (metadata) and our own documents go through
 /// `JSONEncoder`/`JSONDecoder` — on Linux an order of magnitude faster than `JSONSerialization`
@@ -58,12 +59,6 @@ enum JSON {
         try? JSONDecoder().decode(T.self, from: Data(bytes))
     }
 
-    /// Dynamic keys for documents with partner-chosen members.
-    struct Key: CodingKey {
-        var stringValue: String
-        var intValue: Int? { nil }
-        init(_ string: String) { stringValue = string }
-        init?(stringValue: String) { self.stringValue = stringValue }
-        init?(intValue: Int) { nil }
-    }
+    /// Dynamic keys for documents with run-time member names.
+    typealias Key = JSONKey
 }
