@@ -73,8 +73,10 @@ public final class Application: Sendable {
         OperationsRoutes(database: database, metrics: metrics, upstream: upstreamHealth).register(in: &router)
         PartnerRoutes(service: provisioning, claims: claims, accounts: AccountService(database: database, tokens: accountTokens),
                       authenticator: authenticator, openAPIDocument: loadOpenAPI(settings: settings)).register(in: &router)
-        ClaimRoutes(service: claims, publicURL: settings.publicURL, authURL: prisma.oauth?.authURL.absoluteString ?? settings.prisma.authURL)
-            .register(in: &router)
+        ClaimRoutes(
+            service: claims, limiter: RateLimiter(perMinute: settings.claimRateLimitPerMinute, clock: clock),
+            publicURL: settings.publicURL, authURL: prisma.oauth?.authURL.absoluteString ?? settings.prisma.authURL
+        ).register(in: &router)
         return Application(
             settings: settings, database: database, prisma: prisma, provisioner: provisioner, provisioning: provisioning,
             sweeper: ExpirySweeper(database: database, upstream: upstream, clock: clock, logger: logger,

@@ -33,6 +33,8 @@ public struct Settings: Sendable {
     public var logLevel: String
     /// Loopback port of the built-in Prisma emulator in sandbox mode (0 picks a free one).
     public var sandboxPort: Int
+    /// Claim pages and OAuth callbacks a client address may request per minute (0 = no limit).
+    public var claimRateLimitPerMinute: Int
     /// Standard Webhooks secret (`whsec_…`) for signed partner calls, or nil.
     public var webhookSecret: Secret?
     public var provisioning: ProvisioningSettings
@@ -126,6 +128,7 @@ public enum SettingsLoader {
         "claimgate.lifecycle.expiringLeadSeconds": 3600,
         "claimgate.lifecycle.webhookIntervalSeconds": 2,
         "claimgate.accounts.keepTokens": true,
+        "claimgate.claims.rateLimitPerMinute": 120,
         "claimgate.http.threads": 0,
         "claimgate.http.connectionLimit": 10_000,
         "claimgate.http.connectionTimeoutSeconds": 30,
@@ -213,6 +216,7 @@ public enum SettingsLoader {
             encryptionKey: encryptionKey.map { Secret($0) },
             logLevel: logLevel,
             sandboxPort: try reader.int("claimgate.sandboxPort", in: 0...65_535),
+            claimRateLimitPerMinute: try reader.int("claimgate.claims.rateLimitPerMinute", in: 0...1_000_000),
             webhookSecret: try reader.optionalString("claimgate.webhookSecret", secret: true).map { Secret($0) },
             provisioning: .init(
                 defaultRegion: try reader.nonEmptyString("claimgate.provisioning.defaultRegion"),

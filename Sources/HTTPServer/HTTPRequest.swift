@@ -15,6 +15,8 @@ public struct HTTPRequest: Sendable {
     public var requestID: String
     /// Values the router extracted from `:name` segments of the matched pattern.
     public var pathParameters: [String: String]
+    /// The peer's numeric address (behind a reverse proxy: the proxy's).
+    public var remoteAddress: String?
 
     public init(
         method: String, path: String, query: [(name: String, value: String)] = [],

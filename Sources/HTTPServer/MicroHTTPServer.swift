@@ -220,10 +220,11 @@ public final class MicroHTTPServer: @unchecked Sendable {
     /// Answers at once when the handler can, else suspends the connection and runs the handler.
     private func dispatch(_ state: RequestState) -> MHD_Result {
         state.dispatched = true
-        let request = HTTPRequest(
+        var request = HTTPRequest(
             method: state.method, path: state.path,
             query: connectionValues(state.connection, kind: .GET_ARGUMENT_KIND),
             headers: state.headers, body: state.body, requestID: state.requestID)
+        request.remoteAddress = MicroHTTPServer.clientAddress(state.connection)
         state.body = []
         if let response = handler.immediateResponse(to: request) {
             return answer(state, response, route: response.route ?? "unmatched", close: draining.load(ordering: .relaxed))
@@ -313,6 +314,12 @@ public final class MicroHTTPServer: @unchecked Sendable {
     private static func hex(_ value: UInt64) -> String {
         let text = String(value, radix: 16)
         return String(repeating: "0", count: 16 - text.count) + text
+    }
+
+    static func clientAddress(_ connection: OpaquePointer) -> String? {
+        var buffer = [CChar](repeating: 0, count: 64)
+        guard mhd_shim_client_address(connection, &buffer, buffer.count) == 0 else { return nil }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     private func raiseFileDescriptorLimit(to wanted: Int) {

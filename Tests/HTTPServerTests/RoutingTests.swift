@@ -17,6 +17,7 @@ struct RoutingTests {
         #expect(reply.text == "hello ada [a,b]")
         #expect(reply.header("X-Request-Id") == "req-123")
         #expect(counter.count("/hello/ada") == 1)
+        #expect(counter.address("/hello/ada") == "127.0.0.1")
         let generated = try await client.get("/hello/bob", headers: ["X-Request-Id": "bad id with spaces"])
         #expect(generated.header("X-Request-Id")?.count == 32)
     }

@@ -5,8 +5,14 @@ import Synchronization
 /// Counts calls per path so tests can prove a request was (or was never) handled.
 final class HitCounter: Sendable {
     private let hits = Mutex<[String: Int]>([:])
-    func hit(_ path: String) { hits.withLock { $0[path, default: 0] += 1 } }
+    private let addresses = Mutex<[String: String]>([:])
+    func hit(_ path: String, from address: String? = nil) {
+        hits.withLock { $0[path, default: 0] += 1 }
+        if let address { addresses.withLock { $0[path] = address } }
+    }
     func count(_ path: String) -> Int { hits.withLock { $0[path] ?? 0 } }
+    /// The client address of the last request to `path`.
+    func address(_ path: String) -> String? { addresses.withLock { $0[path] } }
 }
 
 /// A real server on an ephemeral loopback port with a small test application.
@@ -16,7 +22,7 @@ func startTestServer(
 ) throws -> MicroHTTPServer {
     var router = Router()
     router.get("/hello/:name") { request in
-        counter.hit(request.path)
+        counter.hit(request.path, from: request.remoteAddress)
         let name = request.pathParameters["name"] ?? "?"
         let tags = request.queryValues("tag").joined(separator: ",")
         return .text("hello \(name) [\(tags)]")

@@ -33,4 +33,7 @@ enum MHD_Result mhd_shim_set_connection_timeout(struct MHD_Connection *connectio
 /* The socket of a connection, or -1. */
 int mhd_shim_connection_fd(struct MHD_Connection *connection);
 
+/* The peer's numeric address ("127.0.0.1", "::1") into buffer; 0 on success. */
+int mhd_shim_client_address(struct MHD_Connection *connection, char *buffer, size_t length);
+
 #endif

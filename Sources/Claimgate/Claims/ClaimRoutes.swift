@@ -4,11 +4,13 @@ import HTTPServer
 /// The browser side of claims: `GET/POST /claim/<token>` and `GET /oauth/callback`.
 struct ClaimRoutes {
     let service: ClaimService
+    let limiter: RateLimiter
     let securePublicURL: Bool
     let securityHeaders: HTTPHeaders
 
-    init(service: ClaimService, publicURL: String, authURL: String) {
+    init(service: ClaimService, limiter: RateLimiter, publicURL: String, authURL: String) {
         self.service = service
+        self.limiter = limiter
         securePublicURL = publicURL.lowercased().hasPrefix("https://")
         var headers = HTTPHeaders()
         let auth = URLComponents(string: authURL)
@@ -25,7 +27,7 @@ struct ClaimRoutes {
     var cookieName: String { securePublicURL ? "__Host-claimgate_oauth" : "claimgate_oauth" }
 
     func register(in router: inout Router) {
-        router.get("/claim/:token") { request in
+        router.get("/claim/:token") { request in await limited(request) {
             let token = request.pathParameters["token"] ?? ""
             let state = await service.inspect(token: token)
             if case .claimable(let record) = state {
@@ -34,8 +36,8 @@ struct ClaimRoutes {
                     now: service.clock.milliseconds(), action: "/claim/\(token)"))
             }
             return linkPage(state)
-        }
-        router.post("/claim/:token") { request in
+        } }
+        router.post("/claim/:token") { request in await limited(request) {
             let token = request.pathParameters["token"] ?? ""
             let nonce = cookie(request).flatMap { ClaimService.isWellFormedToken($0) ? $0 : nil } ?? SecureRandom.token()
             switch await service.start(token: token, browserNonce: nonce) {
@@ -51,14 +53,23 @@ struct ClaimRoutes {
                 return page(503, ClaimPages.message(
                     title: "Claiming is unavailable", "Claimgate cannot start a Prisma sign-in right now. Please try again later."))
             }
-        }
-        router.get("/oauth/callback") { request in
+        } }
+        router.get("/oauth/callback") { request in await limited(request) {
             guard request.method == "GET" else { return page(405, ClaimPages.message(title: "Not allowed", "Use the link Prisma sent you back with.")) }
             guard let parameters = callbackParameters(request) else {
                 return result(.rejected("The sign-in answer is malformed."))
             }
             return result(await service.callback(parameters, browserNonce: cookie(request)))
-        }
+        } }
+    }
+
+    /// Answers 429 (with `Retry-After`) when the client address is over its limit.
+    func limited(_ request: HTTPRequest, _ body: () async -> HTTPResponse) async -> HTTPResponse {
+        guard let wait = limiter.acquire(request.remoteAddress ?? "unknown") else { return await body() }
+        var response = page(429, ClaimPages.message(
+            title: "Too many attempts", "Please wait a minute, then open your claim link again."))
+        response.headers.set("Retry-After", String(wait))
+        return response
     }
 
     /// One value each of `state`, `code`, `error`, `iss`, within sane lengths; nil otherwise.
