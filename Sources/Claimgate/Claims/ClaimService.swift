@@ -82,7 +82,8 @@ public final class ClaimService: Sendable {
 
     /// `POST /claim/<token>`: stores a fresh state (256 bits) and PKCE verifier, bound to the browser.
     public func start(token: String, browserNonce: String) async -> Start {
-        guard case .claimable(let record) = await inspect(token: token) else { return .notClaimable(await inspect(token: token)) }
+        let link = await inspect(token: token)
+        guard case .claimable(let record) = link else { return .notClaimable(link) }
         guard let upstream else { return .unavailable }
         let state = SecureRandom.token()
         let verifier = PKCE.makeVerifier()
