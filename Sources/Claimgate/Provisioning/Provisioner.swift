@@ -99,8 +99,13 @@ public actor Provisioner {
     }
 
     /// One attempt: look up first when an earlier create may have landed, else create.
+    ///
+    /// `attempts` counts creates that may have been sent, and is raised durably *before* each one.
+    /// A fresh intent was inserted with `attempts = 1` by the caller, so its first create needs
+    /// neither the lookup nor another commit; any other attempt trusts only what is stored.
     private func step(_ record: DatabaseRecord, firstOfFreshIntent: Bool) async throws -> Outcome {
-        if !firstOfFreshIntent {
+        let alreadyRecorded = firstOfFreshIntent && record.attempts > 0
+        if !alreadyRecorded {
             if record.attempts > 0, let existing = try await upstream.findProject(logicalId: record.logicalId) {
                 logger.info("adopting project created by an earlier attempt", metadata: [
                     "database_id": "\(record.id)", "project_id": "\(existing.id)",
