@@ -6,12 +6,12 @@ import Secrets
 public enum PKCE {
     /// A fresh verifier: 32 random bytes, base64url → 43 characters of `[A-Za-z0-9-_]`.
     public static func makeVerifier() -> Secret {
-        Secret(base64URL(randomBytes(32)))
+        Secret(SecureRandom.token())
     }
 
     /// `BASE64URL(SHA256(verifier))`.
     public static func challenge(for verifier: String) -> String {
-        base64URL(Array(SHA256.hash(data: Data(verifier.utf8))))
+        Base64URL.encode(SHA256.hash(data: Data(verifier.utf8)))
     }
 
     /// Whether a verifier has RFC 7636's shape: 43–128 characters of `[A-Za-z0-9-._~]`.
@@ -20,17 +20,5 @@ public enum PKCE {
             (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x61 && byte <= 0x7a)
                 || byte == 0x2d || byte == 0x2e || byte == 0x5f || byte == 0x7e
         }
-    }
-
-    static func randomBytes(_ count: Int) -> [UInt8] {
-        var generator = SystemRandomNumberGenerator()
-        return (0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) }
-    }
-
-    /// Base64url without padding.
-    public static func base64URL<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
-        Data(bytes).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import PrismaAPI
+import Secrets
 import Synchronization
 
 /// Everything the emulated Prisma holds, behind one lock. Ids are stored without their prefix.
@@ -95,18 +96,10 @@ final class EmulatorState: Sendable {
     var now: Date { Date().addingTimeInterval(data.withLock { $0.clockOffset }) }
 
     /// A cuid-shaped id body: `c` and 24 lowercase letters and digits.
-    static func newID() -> String {
-        let alphabet = Array("abcdefghijklmnopqrstuvwxyz0123456789")
-        var generator = SystemRandomNumberGenerator()
-        return "c" + String((0..<24).map { _ in alphabet[Int(generator.next() % UInt64(alphabet.count))] })
-    }
+    static func newID() -> String { "c" + SecureRandom.idBody() }
 
     /// A random URL-safe token of `bytes` random bytes.
-    static func randomToken(bytes: Int = 32) -> String {
-        var generator = SystemRandomNumberGenerator()
-        let raw = (0..<bytes).map { _ in UInt8.random(in: 0...255, using: &generator) }
-        return PKCE.base64URL(raw)
-    }
+    static func randomToken(bytes: Int = 32) -> String { SecureRandom.token(bytes: bytes) }
 }
 
 extension Timestamp {

@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import HTTPServer
 import PrismaAPI
+import Secrets
 
 /// The emulated `auth.prisma.io`: `/authorize` with a consent page, and `/token` with PKCE,
 /// single-use short-lived codes, 1-hour JWT-shaped access tokens and rotating refresh tokens
@@ -215,11 +216,11 @@ struct OAuthRoutes {
     }
 
     private func jwt(_ claims: [String: Any]) -> String {
-        let header = PKCE.base64URL(Data(#"{"alg":"HS256","typ":"JWT"}"#.utf8))
+        let header = Base64URL.encode(Data(#"{"alg":"HS256","typ":"JWT"}"#.utf8))
         let payloadData = (try? JSONSerialization.data(withJSONObject: claims, options: [.sortedKeys])) ?? Data()
-        let signingInput = header + "." + PKCE.base64URL(payloadData)
+        let signingInput = header + "." + Base64URL.encode(payloadData)
         let signature = HMAC<SHA256>.authenticationCode(for: Data(signingInput.utf8), using: signingKey)
-        return signingInput + "." + PKCE.base64URL(signature)
+        return signingInput + "." + Base64URL.encode(signature)
     }
 
     // MARK: Helpers

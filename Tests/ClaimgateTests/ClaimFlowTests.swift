@@ -1,5 +1,6 @@
 import Claimgate
 import Foundation
+import Secrets
 import PrismaEmulator
 import TestSupport
 import Testing

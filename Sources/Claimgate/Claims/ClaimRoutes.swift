@@ -1,4 +1,5 @@
 import Foundation
+import Secrets
 import HTTPServer
 
 /// The browser side of claims: `GET/POST /claim/<token>` and `GET /oauth/callback`.
@@ -39,7 +40,7 @@ struct ClaimRoutes {
         } }
         router.post("/claim/:token") { request in await limited(request) {
             let token = request.pathParameters["token"] ?? ""
-            let nonce = cookie(request).flatMap { ClaimService.isWellFormedToken($0) ? $0 : nil } ?? SecureRandom.token()
+            let nonce = cookie(request).flatMap { SecureRandom.isToken($0) ? $0 : nil } ?? SecureRandom.token()
             switch await service.start(token: token, browserNonce: nonce) {
             case .redirect(let url):
                 var flags = "HttpOnly; SameSite=Lax; Path=/; Max-Age=600"

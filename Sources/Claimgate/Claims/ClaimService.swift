@@ -52,7 +52,7 @@ public final class ClaimService: Sendable {
     }
 
     public func inspect(token: String) async -> LinkState {
-        guard ClaimService.isWellFormedToken(token) else { return .unknown }
+        guard SecureRandom.isToken(token) else { return .unknown }
         let now = clock.milliseconds()
         let found: (ClaimLink, DatabaseRecord?)? = try? await database.read { db in
             guard let link = try ClaimsRepository.link(tokenHash: Digest.sha256(token), in: db) else { return nil }
@@ -137,10 +137,10 @@ public final class ClaimService: Sendable {
 
     public func callback(_ parameters: CallbackParameters, browserNonce: String?) async -> Callback {
         if let issuer = parameters.issuer, issuer != self.issuer { return .rejected("The answer came from an unexpected issuer.") }
-        guard let state = parameters.state, ClaimService.isWellFormedToken(state) else {
+        guard let state = parameters.state, SecureRandom.isToken(state) else {
             return .rejected("The sign-in answer has no valid state.")
         }
-        guard let browserNonce, ClaimService.isWellFormedToken(browserNonce) else {
+        guard let browserNonce, SecureRandom.isToken(browserNonce) else {
             return .rejected("This browser did not start this sign-in (no claim cookie).")
         }
         let stateHash = Digest.sha256(state)
@@ -295,12 +295,5 @@ public final class ClaimService: Sendable {
         var url = "https://console.prisma.io/\(bare(workspace))/\(bare(project))"
         if let database { url += "/\(bare(database))" }
         return url
-    }
-
-    /// Tokens, states and nonces are 43 characters of base64url (32 random bytes).
-    static func isWellFormedToken(_ text: String) -> Bool {
-        text.utf8.count == 43 && text.utf8.allSatisfy { byte in
-            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x61 && byte <= 0x7a) || byte == 0x2d || byte == 0x5f
-        }
     }
 }

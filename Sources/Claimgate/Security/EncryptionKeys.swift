@@ -1,4 +1,5 @@
 import Foundation
+import Secrets
 import Logging
 
 /// Finds the key for secrets at rest: `CLAIMGATE_ENCRYPTION_KEY`, or in sandbox mode a key

@@ -1,6 +1,6 @@
 import Crypto
 import Foundation
-import PrismaAPI
+import Secrets
 
 /// Why a sealed value could not be opened.
 public enum SecretBoxError: Error, Sendable, Equatable {
@@ -46,27 +46,6 @@ public struct SecretBox: Sendable {
 
     public func openString(_ sealed: [UInt8], context: String) throws(SecretBoxError) -> String {
         String(decoding: try open(sealed, context: context), as: UTF8.self)
-    }
-}
-
-/// Small cryptographic helpers with one job each.
-public enum SecureRandom {
-    /// `count` bytes from the system CSPRNG.
-    public static func bytes(_ count: Int) -> [UInt8] {
-        var generator = SystemRandomNumberGenerator()
-        return (0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) }
-    }
-
-    /// Base64url (no padding) of `count` random bytes: 32 bytes → 43 characters, 256 bits.
-    public static func token(bytes count: Int = 32) -> String {
-        PKCE.base64URL(bytes(count))
-    }
-
-    /// A lowercase alphanumeric id body (`count` characters, ~5.2 bits each).
-    public static func idBody(_ count: Int = 24) -> String {
-        let alphabet = Array("abcdefghijklmnopqrstuvwxyz0123456789")
-        var generator = SystemRandomNumberGenerator()
-        return String((0..<count).map { _ in alphabet[Int(generator.next() % 36)] })
     }
 }
 

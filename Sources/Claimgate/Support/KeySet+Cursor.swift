@@ -1,5 +1,5 @@
 import Foundation
-import PrismaAPI
+import Secrets
 import Synchronization
 
 /// A thread-safe set of strings.
@@ -13,7 +13,7 @@ final class KeySet: Sendable {
 /// Opaque list cursors: base64url of `createdAt:id`.
 enum Cursor {
     static func encode(_ createdAt: Int64, _ id: String) -> String {
-        PKCE.base64URL(Array("\(createdAt):\(id)".utf8))
+        Base64URL.encode(Array("\(createdAt):\(id)".utf8))
     }
 
     static func decode(_ text: String) -> (Int64, String)? {

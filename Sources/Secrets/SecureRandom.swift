@@ -1,0 +1,56 @@
+/// Random values for secrets and ids, from the system CSPRNG (`getrandom`), in one place so every
+/// module — product, Prisma client, emulator — draws them the same way.
+public enum SecureRandom {
+    /// `count` random bytes.
+    public static func bytes(_ count: Int) -> [UInt8] {
+        var generator = SystemRandomNumberGenerator()
+        var result = [UInt8]()
+        result.reserveCapacity(count)
+        while result.count < count {
+            withUnsafeBytes(of: generator.next() as UInt64) { result.append(contentsOf: $0.prefix(count - result.count)) }
+        }
+        return result
+    }
+
+    /// Base64url (no padding) of `count` random bytes: 32 bytes → 43 characters, 256 bits.
+    public static func token(bytes count: Int = 32) -> String {
+        Base64URL.encode(bytes(count))
+    }
+
+    /// A lowercase alphanumeric id body of `count` characters (~5.2 bits each).
+    public static func idBody(_ count: Int = 24) -> String {
+        let alphabet = Array("abcdefghijklmnopqrstuvwxyz0123456789".utf8)
+        var generator = SystemRandomNumberGenerator()
+        return String(decoding: (0..<count).map { _ in alphabet[Int(generator.next() % 36)] }, as: UTF8.self)
+    }
+
+    /// Whether `text` has the shape of ``token(bytes:)`` with 32 bytes: 43 base64url characters.
+    public static func isToken(_ text: String) -> Bool {
+        text.utf8.count == 43 && text.utf8.allSatisfy(Base64URL.isAlphabet)
+    }
+}
+
+/// Base64url without padding (RFC 4648 §5), as tokens, PKCE and JWTs use it.
+public enum Base64URL {
+    static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+
+    public static func encode<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
+        let input = Array(bytes)
+        var output = [UInt8]()
+        output.reserveCapacity((input.count * 4 + 2) / 3)
+        var index = 0
+        while index < input.count {
+            let chunk = input[index..<min(index + 3, input.count)]
+            var value = UInt32(0)
+            for (offset, byte) in chunk.enumerated() { value |= UInt32(byte) << (16 - 8 * offset) }
+            for position in 0...chunk.count { output.append(alphabet[Int(value >> (18 - 6 * position)) & 0x3f]) }
+            index += 3
+        }
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    static func isAlphabet(_ byte: UInt8) -> Bool {
+        (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x61 && byte <= 0x7a)
+            || byte == 0x2d || byte == 0x5f
+    }
+}
