@@ -63,9 +63,7 @@ public struct ProblemDetails: Sendable, Encodable, Equatable, Error {
     }
 
     // Common problems the transport itself produces.
-    public static func notFound(_ path: String) -> ProblemDetails {
-        ProblemDetails(status: 404, code: "not-found", title: "Not Found", detail: "No resource at this path.")
-    }
+    public static let notFound = ProblemDetails(status: 404, code: "not-found", title: "Not Found", detail: "No resource at this path.")
     public static func methodNotAllowed(_ method: String) -> ProblemDetails {
         ProblemDetails(status: 405, code: "method-not-allowed", title: "Method Not Allowed",
                        detail: "\(method) is not supported on this resource.")

@@ -41,19 +41,8 @@ public struct Router: HTTPHandler {
     }
 
     public func immediateResponse(to request: HTTPRequest) -> HTTPResponse? {
-        let parts = Router.split(request.path)
-        let method = request.method == "HEAD" ? "GET" : request.method
-        for route in routes {
-            guard let parameters = Router.match(route.segments, parts) else { continue }
-            guard route.method == method else { continue }
-            guard let immediate = route.immediate else { return nil }
-            var routed = request
-            routed.pathParameters = parameters
-            var response = immediate(routed)
-            if response.route == nil { response.route = route.pattern }
-            return response
-        }
-        return nil
+        guard case .found(let route, let routed) = resolve(request), let immediate = route.immediate else { return nil }
+        return labelled(immediate(routed), route)
     }
 
     public mutating func get(_ pattern: String, _ handler: @escaping Handler) { add("GET", pattern, handler) }
@@ -61,6 +50,31 @@ public struct Router: HTTPHandler {
     public mutating func delete(_ pattern: String, _ handler: @escaping Handler) { add("DELETE", pattern, handler) }
 
     public func handle(_ request: HTTPRequest) async -> HTTPResponse {
+        var response: HTTPResponse
+        switch resolve(request) {
+        case .found(let route, let routed):
+            return labelled(await route.handler(routed), route)
+        case .wrongMethod(var allowed):
+            if allowed.contains("GET") { allowed.append("HEAD") }
+            response = ProblemDetails.methodNotAllowed(request.method)
+                .response(requestID: request.requestID, headers: ["Allow": allowed.joined(separator: ", ")])
+        case .none:
+            response = ProblemDetails.notFound.response(requestID: request.requestID)
+        }
+        response.route = "unmatched"
+        return response
+    }
+
+    enum Resolution {
+        /// The route, and the request with its path parameters filled in.
+        case found(Route, HTTPRequest)
+        /// The path exists under these other methods.
+        case wrongMethod([String])
+        case none
+    }
+
+    /// The first route matching the path and method (`HEAD` is served by `GET`).
+    func resolve(_ request: HTTPRequest) -> Resolution {
         let parts = Router.split(request.path)
         let method = request.method == "HEAD" ? "GET" : request.method
         var allowed: [String] = []
@@ -72,19 +86,15 @@ public struct Router: HTTPHandler {
             }
             var routed = request
             routed.pathParameters = parameters
-            var response = await route.handler(routed)
-            if response.route == nil { response.route = route.pattern }
-            return response
+            return .found(route, routed)
         }
-        if !allowed.isEmpty {
-            if allowed.contains("GET") { allowed.append("HEAD") }
-            var response = ProblemDetails.methodNotAllowed(request.method)
-                .response(requestID: request.requestID, headers: ["Allow": allowed.joined(separator: ", ")])
-            response.route = "unmatched"
-            return response
-        }
-        var response = ProblemDetails.notFound(request.path).response(requestID: request.requestID)
-        response.route = "unmatched"
+        return allowed.isEmpty ? .none : .wrongMethod(allowed)
+    }
+
+    /// Labels a response with its route pattern (for metrics), unless the handler chose one.
+    private func labelled(_ response: HTTPResponse, _ route: Route) -> HTTPResponse {
+        var response = response
+        if response.route == nil { response.route = route.pattern }
         return response
     }
 

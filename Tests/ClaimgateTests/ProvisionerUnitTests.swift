@@ -112,10 +112,10 @@ struct ProvisionerUnitTests {
         let fake = FakeProjects()
         fake.script.withLock { $0 = [.failure(PrismaError(kind: .forbidden, status: 403, code: "planLimitReached", message: "limit"))] }
         let (provisioner, database, id) = try await setup(fake)
-        guard case .failed(let status, _) = await provisioner.complete(id, budget: Self.fast, freshIntent: true) else {
+        guard case .failed(let problem) = await provisioner.complete(id, budget: Self.fast, freshIntent: true) else {
             Issue.record("not failed"); return
         }
-        #expect(status == 502)
+        #expect(problem.status == 502)
         #expect(fake.calls.withLock { $0 } == ["create"])
         #expect(try await statusOf(database, id) == .failed)
     }

@@ -97,16 +97,10 @@ struct PartnerRoutes {
     }
 
     func reply(_ reply: APIReply, _ request: HTTPRequest) -> HTTPResponse {
+        if let problem = reply.problem { return problem.response(requestID: request.requestID, headers: reply.headers) }
         var headers = reply.headers
-        if !headers.contains("Content-Type") {
-            headers.set("Content-Type", reply.isProblem ? "application/problem+json" : "application/json")
-        }
+        if !headers.contains("Content-Type") { headers.set("Content-Type", "application/json") }
         headers.set("Cache-Control", "no-store")
-        var body = reply.body
-        if reply.isProblem, var object = JSON.decode([String: JSONValue].self, body), object["requestId"] == nil {
-            object["requestId"] = .string(request.requestID)
-            body = JSON.encode(object)
-        }
-        return HTTPResponse(status: reply.status, headers: headers, body: body)
+        return HTTPResponse(status: reply.status, headers: headers, body: reply.body)
     }
 }

@@ -30,7 +30,7 @@ public actor Provisioner {
         /// Just became ready: the creation answer (status, JSON body with secrets).
         case ready(status: Int, body: [UInt8])
         /// Prisma refused for good; the row is `failed`.
-        case failed(status: Int, body: [UInt8])
+        case failed(ProblemDetails)
         /// Still provisioning (Prisma unreachable or ambiguous); a later run continues.
         case pending(PrismaError)
         /// The row was not provisioning (already settled, or unknown).
@@ -199,7 +199,7 @@ public actor Provisioner {
             }
         }
         logger.error("provisioning failed", metadata: ["database_id": "\(record.id)", "reason": "\(reason)"])
-        return .failed(status: 502, body: response.body)
+        return .failed(problem)
     }
 }
 

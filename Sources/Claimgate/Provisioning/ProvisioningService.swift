@@ -121,8 +121,8 @@ public final class ProvisioningService: Sendable {
         switch await provisioner.complete(databaseID, budget: .request, freshIntent: fresh) {
         case .ready(let status, let body):
             return APIReply(status: status, body: body, headers: ["Location": "/v1/databases/\(databaseID)"])
-        case .failed(let status, let body):
-            return APIReply(status: status, body: body, isProblem: true)
+        case .failed(let problem):
+            return APIReply.problem(problem)
         case .pending:
             return APIReply.problem(ProblemDetails(
                 status: 503, code: "upstream-unavailable", title: "Service Unavailable",
@@ -146,7 +146,7 @@ public final class ProvisioningService: Sendable {
         }
         var headers: HTTPHeaders = ["Idempotent-Replayed": "true"]
         if status >= 400 { headers.set("Content-Type", "application/problem+json") }
-        return APIReply(status: status, body: body, headers: headers, isProblem: status >= 400)
+        return APIReply(status: status, body: body, headers: headers)
     }
 
     // MARK: Extend
