@@ -71,7 +71,7 @@ struct APIConformanceTests {
         try await record("GET", "/healthz", "/healthz", headers: [:])
         try await record("GET", "/readyz", "/readyz", headers: [:])
         #expect(recorder.statuses == [200, 201, 204, 400, 401, 404, 409, 422, 502, 503])
-        let (status, output) = try recorder.validate(against: APIConformanceTests.spec)
+        let (status, output) = try await recorder.validate(against: APIConformanceTests.spec)
         #expect(status == 0, "\(output)")
         #expect(output.contains("\(recorder.count) passed, 0 failed"), "\(output)")
         await app.stop()

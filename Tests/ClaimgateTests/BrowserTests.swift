@@ -12,25 +12,11 @@ struct BrowserTests {
             "CLAIMGATE_PORT": "\(port)", "CLAIMGATE_PUBLIC_URL": "http://127.0.0.1:\(port)",
         ])
         let shots = TestPaths.temporaryDirectory()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [
+        let (status, text) = try await TestProcess.run([
             "python3", TestPaths.packageRoot.appendingPathComponent("Tests/browser/claim_flow.py").path,
             "http://127.0.0.1:\(port)", Application.sandboxAPIKey, shots.path,
-        ]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        // Read on a thread of its own: the app's handlers need the cooperative pool meanwhile.
-        let text: String = await withCheckedContinuation { continuation in
-            Thread.detachNewThread {
-                let data = output.fileHandleForReading.readDataToEndOfFile()
-                process.waitUntilExit()
-                continuation.resume(returning: String(decoding: data, as: UTF8.self))
-            }
-        }
-        #expect(process.terminationStatus == 0, "\(text)")
+        ])
+        #expect(status == 0, "\(text)")
         let line = try #require(text.split(separator: "\n").last { $0.hasPrefix("{") }, "\(text)")
         let result = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: String])
         let id = try #require(result["databaseId"])

@@ -10,7 +10,7 @@ import Testing
 struct IdempotencyTests {
     @Test("same key and body → the first answer again; another body → 422")
     func replay() async throws {
-        let app = try await RunningApp.start()
+        let app = try await RunningApp.start(["CLAIMGATE_API_KEYS": "\(Application.sandboxAPIKey),other-partner-key-0123"])
         let first = try await app.provision(#"{"name":"one"}"#, key: "order-1")
         #expect(first.status == 201)
         let again = try await app.provision(#"{"name":"one"}"#, key: "order-1")
@@ -24,9 +24,12 @@ struct IdempotencyTests {
         #expect(other.status == 422)
         #expect(try other.json()["code"] as? String == "idempotency-key-reused")
         #expect(app.emulator.callCount("POST /v1/projects") == 1)
-        // Keys are scoped per API key.
         #expect(try await app.provision(#"{"name":"one"}"#, key: "order-2").status == 201)
         #expect(app.emulator.callCount("POST /v1/projects") == 2)
+        // Keys are scoped per API key: the same key under another API key is another request.
+        let otherPartner = try await app.provision(#"{"name":"one"}"#, key: "order-1", headers: ["Authorization": "Bearer other-partner-key-0123"])
+        #expect(otherPartner.status == 201 && otherPartner.header("Idempotent-Replayed") == nil)
+        #expect(app.emulator.callCount("POST /v1/projects") == 3)
         for bad in [String(repeating: "k", count: 256), "has space", ""] {
             let reply = try await app.provision(key: bad)
             #expect(reply.status == 400, "\(bad)")

@@ -60,7 +60,7 @@ struct ConformanceTests {
         try await record("GET", "/v1/workspaces", "/v1/workspaces", token: user)
         try await record("GET", "/v1/workspaces", "/v1/workspaces", token: nil)
         #expect(recorder.statuses == [200, 201, 204, 401, 404, 409, 413])
-        let (status, output) = try recorder.validate(against: ConformanceTests.specPath)
+        let (status, output) = try await recorder.validate(against: ConformanceTests.specPath)
         #expect(status == 0, "\(output)")
         #expect(output.contains("\(recorder.count) passed, 0 failed"), "\(output)")
     }

@@ -16,21 +16,35 @@ public final class ConformanceRecorder: @unchecked Sendable {
     public var count: Int { samples.count }
 
     /// Runs the validator; returns its exit status and output.
-    public func validate(against spec: String) throws -> (status: Int32, output: String) {
+    public func validate(against spec: String) async throws -> (status: Int32, output: String) {
         let file = TestPaths.temporaryDirectory().appendingPathComponent("samples.json")
         try JSONSerialization.data(withJSONObject: samples).write(to: file)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [
+        return try await TestProcess.run([
             "python3", TestPaths.packageRoot.appendingPathComponent("Tests/conformance/validate_responses.py").path,
             spec, file.path,
-        ]
+        ])
+    }
+}
+
+/// Runs helper programs (Python checks, the browser driver) from async tests.
+public enum TestProcess {
+    /// Runs `arguments` through `/usr/bin/env` and returns the exit status and everything printed.
+    /// Waiting happens on a thread of its own: blocking a cooperative-pool thread would starve the
+    /// very servers the program talks to.
+    public static func run(_ arguments: [String]) async throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = arguments
         let output = Pipe()
         process.standardOutput = output
         process.standardError = output
         try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, text)
+        return await withCheckedContinuation { continuation in
+            Thread.detachNewThread {
+                let data = output.fileHandleForReading.readDataToEndOfFile()
+                process.waitUntilExit()
+                continuation.resume(returning: (process.terminationStatus, String(decoding: data, as: UTF8.self)))
+            }
+        }
     }
 }
