@@ -12,9 +12,8 @@ claim_url=$(curl -s -X POST http://127.0.0.1:18180/v1/databases -H 'Authorizatio
   | python3 -c 'import json,sys; print(json.load(sys.stdin)["claimUrl"])')
 echo "claim page, ${duration}s:"
 for c in 1 64; do
-  out=$(wrk -t$(( c < 2 ? 1 : 2 )) -c$c -d"${duration}s" --latency "$claim_url" 2>&1)
-  printf '  %3s connections: %s req/s, p50 %s, p99 %s\n' "$c" "$(awk '/Requests\/sec/ {print $2}' <<<"$out")" \
-    "$(awk '$1=="50%" {print $2}' <<<"$out")" "$(awk '$1=="99%" {print $2}' <<<"$out")"
+  read -r rps p50 p99 _ < <(wrk_run "$claim_url" $c)
+  printf '  %3s connections: %s req/s, p50 %s, p99 %s\n' "$c" "$rps" "$p50" "$p99"
 done
 echo "callback, $iterations claims:"
 python3 bench/claim_callback.py http://127.0.0.1:18180 http://127.0.0.1:18190 bench-key-0123456789abcdef "$iterations"

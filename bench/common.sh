@@ -5,6 +5,16 @@ set -euo pipefail
 ensure_wrk() {
   dpkg-query -W -f='${Status}' wrk 2>/dev/null | grep -q "install ok installed" || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 }
+# wrk_run URL CONNECTIONS [LUA-SCRIPT] → "req/s p50 p99 non-2xx" (uses $duration seconds)
+wrk_run() {
+  local out threads=$(( $2 < 2 ? 1 : 2 ))
+  out=$(wrk -t"$threads" -c"$2" -d"${duration}s" --latency ${3:+-s "$3"} "$1" 2>&1)
+  echo "$(awk '/Requests\/sec/ {print $2}' <<<"$out") $(awk '$1=="50%" {print $2}' <<<"$out") $(awk '$1=="99%" {print $2}' <<<"$out") $(awk '/Non-2xx/ {print $5}' <<<"$out")"
+}
+# post_script FILE TOKEN BODY: a wrk Lua script that POSTs BODY with a bearer token
+post_script() {
+  printf 'wrk.method = "POST"\nwrk.headers["Authorization"] = "Bearer %s"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = [[%s]]\n' "$2" "$3" >"$1"
+}
 start_stack() {
   local sync=${1:-FULL}
   swift build -c release --product claimgate >/dev/null

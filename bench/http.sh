@@ -7,10 +7,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 duration=${1:-5}
-for p in wrk nginx-light; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="${missing:-} $p"
-done
-if [[ -n "${missing:-}" ]]; then apt-get update -qq && apt-get install -y -qq $missing >/dev/null; fi
+source bench/common.sh
+ensure_wrk
+dpkg-query -W -f='${Status}' nginx-light 2>/dev/null | grep -q "install ok installed" || apt-get install -y -qq nginx-light >/dev/null
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 swift build -c release --product claimgate >/dev/null
 work=$(mktemp -d)
@@ -39,27 +38,16 @@ nginx -c "$work/nginx.conf" -p "$work"
 ng_pid=$(cat "$work/nginx.pid" 2>/dev/null || echo 0)
 for _ in $(seq 50); do curl -sf http://127.0.0.1:18080/healthz >/dev/null && break; sleep 0.1; done
 
-run() { # url connections → "rps p50 p99"
-  local out threads=2
-  (( $2 < 2 )) && threads=1
-  out=$(wrk -t"$threads" -c"$2" -d"${duration}s" --latency "$1" 2>&1)
-  local rps p50 p99
-  rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
-  p50=$(awk '$1=="50%" {print $2}' <<<"$out")
-  p99=$(awk '$1=="99%" {print $2}' <<<"$out")
-  echo "$rps $p50 $p99"
-}
-
 printf '%-12s %6s %12s %10s %10s\n' server conns req/s p50 p99
 declare -A cg ng
 for c in 1 64 1000; do
-  read -r r a b < <(run http://127.0.0.1:18080/healthz $c); cg[$c]=$r
+  read -r r a b _ < <(wrk_run http://127.0.0.1:18080/healthz $c); cg[$c]=$r
   printf '%-12s %6s %12s %10s %10s\n' claimgate "$c" "$r" "$a" "$b"
-  read -r r a b < <(run http://127.0.0.1:18081/healthz $c); ng[$c]=$r
+  read -r r a b _ < <(wrk_run http://127.0.0.1:18081/healthz $c); ng[$c]=$r
   printf '%-12s %6s %12s %10s %10s\n' nginx "$c" "$r" "$a" "$b"
 done
 # The task path (suspend → Swift task → actor-confined SQLite → resume) for comparison.
-read -r r a b < <(run http://127.0.0.1:18080/readyz 64)
+read -r r a b _ < <(wrk_run http://127.0.0.1:18080/readyz 64)
 printf '%-12s %6s %12s %10s %10s\n' "cg /readyz" 64 "$r" "$a" "$b"
 for c in 1 64 1000; do
   awk -v a="${cg[$c]}" -v b="${ng[$c]}" -v c="$c" 'BEGIN { printf "ratio claimgate/nginx at %s connections: %.2f\n", c, a / b }'
