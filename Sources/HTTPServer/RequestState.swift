@@ -20,7 +20,7 @@ final class RequestState: @unchecked Sendable {
     var dispatched = false
     /// A response was queued; nothing more to do for this request.
     var answered = false
-    var deadline: ContinuousClock.Instant
+    let deadline: ContinuousClock.Instant
     /// The handler's answer; the first writer wins (handler, deadline sweeper or shutdown).
     let response = Mutex<HTTPResponse?>(nil)
 

@@ -38,7 +38,7 @@ public struct DatabaseRecord: Sendable, Equatable {
     public var claimedWorkspaceId: String?
     public var deletedAt: Int64?
     /// Failed expiry deletions so far.
-    public var deleteAttemptsOrZero: Int = 0
+    public var deleteAttempts: Int = 0
 
     public init(
         id: String, logicalId: String, status: DatabaseStatus, name: String, region: String, reference: String?,
@@ -78,7 +78,7 @@ public struct DatabaseRecord: Sendable, Equatable {
         claimedAt = row["claimed_at"].int64
         claimedWorkspaceId = row["claimed_workspace_id"].string
         deletedAt = row["deleted_at"].int64
-        deleteAttemptsOrZero = row["delete_attempts"].int ?? 0
+        deleteAttempts = row["delete_attempts"].int ?? 0
     }
 }
 

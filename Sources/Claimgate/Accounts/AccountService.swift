@@ -16,7 +16,7 @@ struct AccountService: Sendable {
             return .problem(ProblemDetails(status: 503, code: "storage-unavailable", title: "Service Unavailable"))
         }
         let data = rows.map { AccountView(account: $0.0, databases: $0.databases, createdAt: $0.created) }
-        return APIReply(status: 200, body: JSON.encode(Page(data: data)))
+        return APIReply(status: 200, body: JSON.encode(ListBody(data: data)))
     }
 
     /// `POST /v1/accounts/{id}/access-token`: a valid access token, refreshed when needed.

@@ -48,7 +48,7 @@ public struct ExpirySweeper: Sendable {
                 } catch where error.kind == .notFound {
                     // Gone already.
                 } catch {
-                    let attempts = record.deleteAttemptsOrZero + 1
+                    let attempts = record.deleteAttempts + 1
                     let delay = min(3600, 10 << min(attempts, 20))
                     let next = clock.milliseconds() + Int64(Double(delay) * Double.random(in: 0.8...1.0) * 1000)
                     _ = try? await database.write { try DatabasesRepository.scheduleDeleteRetry(record.id, next: next, in: $0) }

@@ -54,8 +54,8 @@ struct DatabaseView: Encodable {
     var bytes: [UInt8] { JSON.encode(self) }
 }
 
-/// `{"data": [...]}`-shaped pages.
-struct Page<Item: Encodable>: Encodable {
+/// `{"data": [...]}` list answers (Claimgate's own; `PrismaAPI.Page` decodes Prisma's).
+struct ListBody<Item: Encodable>: Encodable {
     let data: [Item]
     var nextCursor: String??
     var hasMore: Bool?

@@ -40,7 +40,7 @@ extension ProvisioningService {
         }
         let page = Array(records.prefix(size))
         let next = records.count > size ? Cursor.encode(page.last!.createdAt, page.last!.id) : nil
-        return APIReply(status: 200, body: JSON.encode(Page(data: page.map { DatabaseView($0) }, nextCursor: .some(next), hasMore: records.count > size)))
+        return APIReply(status: 200, body: JSON.encode(ListBody(data: page.map { DatabaseView($0) }, nextCursor: .some(next), hasMore: records.count > size)))
     }
 
     /// `GET /v1/events?after=<event id>&limit=`: the outbox, oldest first, for replay.
@@ -67,6 +67,6 @@ extension ProvisioningService {
 
     /// `GET /v1/regions`.
     public func regionList() async -> APIReply {
-        APIReply(status: 200, body: JSON.encode(Page(data: await regions.regions())))
+        APIReply(status: 200, body: JSON.encode(ListBody(data: await regions.regions())))
     }
 }
