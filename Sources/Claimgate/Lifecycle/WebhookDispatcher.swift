@@ -21,22 +21,17 @@ public struct WebhookDispatcher: Sendable {
 
     public init(database: Database, transport: any HTTPTransport, url: URL, signingSecret: Secret, clock: any WallClock,
                 logger: Logger) throws(ConfigurationError) {
-        guard signingSecret.value.hasPrefix("whsec_"), let bytes = Data(base64Encoded: String(signingSecret.value.dropFirst(6))),
-              bytes.count >= 16 else {
-            throw ConfigurationError(key: "claimgate.webhookSigningSecret", reason: "must be whsec_ followed by the base64 of at least 16 random bytes")
-        }
+        self.key = try StandardWebhooks.key(signingSecret, configKey: "claimgate.webhookSigningSecret")
         self.database = database
         self.transport = transport
         self.url = url
-        self.key = SymmetricKey(data: bytes)
         self.clock = clock
         self.logger = logger
     }
 
     /// The `webhook-signature` value for a body.
     static func signature(id: String, timestamp: Int64, body: [UInt8], key: SymmetricKey) -> String {
-        let mac = HMAC<SHA256>.authenticationCode(for: Array("\(id).\(timestamp).".utf8) + body, using: key)
-        return "v1," + Data(mac).base64EncodedString()
+        "v1," + Data(StandardWebhooks.mac(id: id, timestamp: String(timestamp), body: body, key: key)).base64EncodedString()
     }
 
     /// Delivers what is due (up to 8 at once); returns how many were delivered.

@@ -26,14 +26,8 @@ public struct PartnerAuthenticator: Sendable {
     public init(apiKeys: [Secret], webhookSecret: Secret?, clock: any WallClock) throws(ConfigurationError) {
         keyDigests = apiKeys.map { Digest.sha256($0.value) }
         self.clock = clock
-        if let secret = webhookSecret {
-            guard secret.value.hasPrefix("whsec_"), let bytes = Data(base64Encoded: String(secret.value.dropFirst(6))),
-                  bytes.count >= 16 else {
-                throw ConfigurationError(key: "claimgate.webhookSecret", reason: "must be whsec_ followed by the base64 of at least 16 random bytes")
-            }
-            webhookKey = SymmetricKey(data: bytes)
-        } else {
-            webhookKey = nil
+        webhookKey = try webhookSecret.map { secret throws(ConfigurationError) in
+            try StandardWebhooks.key(secret, configKey: "claimgate.webhookSecret")
         }
     }
 
@@ -74,8 +68,7 @@ public struct PartnerAuthenticator: Sendable {
         }
         guard abs(clock.now().timeIntervalSince1970 - seconds) <= PartnerAuthenticator.tolerance else { throw .staleTimestamp }
         guard let header = request.headers["webhook-signature"], header.utf8.count <= 4096 else { throw .malformed("webhook-signature") }
-        let signed = Array("\(id).\(stamp).".utf8) + request.body
-        let expected = Array(HMAC<SHA256>.authenticationCode(for: signed, using: key))
+        let expected = StandardWebhooks.mac(id: id, timestamp: stamp, body: request.body, key: key)
         var valid = false
         for entry in header.split(separator: " ") {
             let parts = entry.split(separator: ",", maxSplits: 1)
