@@ -24,7 +24,7 @@ let package = Package(
             name: "CMicroHTTPD", pkgConfig: "libmicrohttpd",
             providers: [.apt(["libmicrohttpd-dev"]), .brew(["libmicrohttpd"])]),
         .target(name: "CMHDShim", dependencies: ["CMicroHTTPD"]),
-        .target(name: "HTTPServer", dependencies: ["CMicroHTTPD", "CMHDShim"]),
+        .target(name: "HTTPServer", dependencies: ["CMicroHTTPD", "CMHDShim", .product(name: "Logging", package: "swift-log")]),
         .systemLibrary(
             name: "CSQLite", pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"]), .brew(["sqlite"])]),

@@ -21,6 +21,8 @@ public final class Application: Sendable {
     /// Nil when no `CLAIMGATE_WEBHOOK_URL` is configured (events are still recorded for replay).
     public let dispatcher: WebhookDispatcher?
     public let accountTokens: AccountTokens
+    public let reconciler: TransferReconciler
+    public let storageFaults: StorageFaults
     let recovery: RecoveryPass
     let clock: any WallClock
     let logger: Logger
@@ -69,12 +71,15 @@ public final class Application: Sendable {
                 clock: clock, logger: logger)
         }
         let metrics = HTTPMetrics()
-        var router = Router()
-        OperationsRoutes(database: database, metrics: metrics, upstream: upstreamHealth).register(in: &router)
+        let storageFaults = StorageFaults(registry: metrics.registry)
+        var router = Router(problemTypePrefix: PartnerProblems.typePrefix)
+        OperationsRoutes(database: database, metrics: metrics, upstream: upstreamHealth, storageFaults: storageFaults).register(in: &router)
         PartnerRoutes(service: provisioning, claims: claims, accounts: AccountService(database: database, tokens: accountTokens),
-                      authenticator: authenticator, openAPIDocument: loadOpenAPI(settings: settings)).register(in: &router)
+                      authenticator: authenticator, storageFaults: storageFaults,
+                      openAPIDocument: loadOpenAPI(settings: settings)).register(in: &router)
         ClaimRoutes(
             service: claims, limiter: RateLimiter(perMinute: settings.claimRateLimitPerMinute, clock: clock),
+            storageFaults: storageFaults,
             publicURL: settings.publicURL, authURL: prisma.oauth?.authURL.absoluteString ?? settings.prisma.authURL
         ).register(in: &router)
         return Application(
@@ -84,7 +89,8 @@ public final class Application: Sendable {
             dispatcher: dispatcher, accountTokens: accountTokens,
             recovery: RecoveryPass(database: database, provisioner: provisioner, clock: clock, logger: logger,
                                    giveUpAfter: settings.provisioning.giveUpAfterSeconds),
-            metrics: metrics, router: router, clock: clock, logger: logger)
+            reconciler: TransferReconciler(database: database, upstream: upstream, clock: clock, logger: logger),
+            storageFaults: storageFaults, metrics: metrics, router: router, clock: clock, logger: logger)
     }
 
     /// Opens the configured database file (creating its directory) and applies pending migrations.
@@ -114,8 +120,8 @@ public final class Application: Sendable {
     private init(
         settings: Settings, database: Database, prisma: PrismaConnection, provisioner: Provisioner,
         provisioning: ProvisioningService, sweeper: ExpirySweeper, dispatcher: WebhookDispatcher?,
-        accountTokens: AccountTokens, recovery: RecoveryPass, metrics: HTTPMetrics, router: Router,
-        clock: any WallClock, logger: Logger
+        accountTokens: AccountTokens, recovery: RecoveryPass, reconciler: TransferReconciler, storageFaults: StorageFaults,
+        metrics: HTTPMetrics, router: Router, clock: any WallClock, logger: Logger
     ) {
         self.settings = settings
         self.database = database
@@ -126,6 +132,8 @@ public final class Application: Sendable {
         self.dispatcher = dispatcher
         self.accountTokens = accountTokens
         self.recovery = recovery
+        self.reconciler = reconciler
+        self.storageFaults = storageFaults
         self.metrics = metrics
         self.clock = clock
         self.logger = logger
@@ -133,7 +141,7 @@ public final class Application: Sendable {
         self.server = MicroHTTPServer(
             configuration: settings.serverConfiguration(errorLog: { message in
                 serverLogger.warning("libmicrohttpd", metadata: ["detail": "\(message)"])
-            }),
+            }, problemTypePrefix: PartnerProblems.typePrefix, logger: logger),
             handler: router,
             onAccess: { [metrics] access in
                 metrics.record(access)
@@ -147,34 +155,47 @@ public final class Application: Sendable {
             })
     }
 
-    /// Binds the listener and starts background work: the provisioning recovery pass, the expiry
-    /// sweeper and (with a webhook URL) the webhook dispatcher, each at start and then periodically.
+    /// The background passes, as services: provisioning recovery, transfer reconciliation, the
+    /// expiry sweeper and (with a webhook URL) the webhook dispatcher, each at start and then
+    /// periodically. The CLI runs them in its `ServiceGroup` after the HTTP service.
+    public var backgroundServices: [PeriodicWork] {
+        let recovery = self.recovery, sweeper = self.sweeper, dispatcher = self.dispatcher, reconciler = self.reconciler
+        var services = [
+            PeriodicWork(name: "provisioning recovery", interval: .seconds(settings.provisioning.recoveryIntervalSeconds),
+                         storageFaults: storageFaults, logger: logger) { try await recovery.runOnce() },
+            PeriodicWork(name: "transfer reconciliation", interval: .seconds(settings.provisioning.recoveryIntervalSeconds),
+                         storageFaults: storageFaults, logger: logger, work: TransferReconciler.pass(reconciler)),
+            PeriodicWork(name: "expiry sweep", interval: .seconds(settings.lifecycle.sweepIntervalSeconds),
+                         storageFaults: storageFaults, logger: logger) { _ = try await sweeper.runOnce() },
+        ]
+        if let dispatcher {
+            services.append(PeriodicWork(name: "webhook delivery", interval: .seconds(settings.lifecycle.webhookIntervalSeconds),
+                                         storageFaults: storageFaults, logger: logger) { _ = try await dispatcher.runOnce() })
+        }
+        return services
+    }
+
+    /// Binds the listener. Background work is separate (``backgroundServices``), so that a caller
+    /// decides how it runs: the CLI in a `ServiceGroup`, tests with ``startBackground()``.
     public func start() throws {
         try server.start()
         logger.info("listening", metadata: [
             "host": "\(settings.host)", "port": "\(server.port)", "public_url": "\(settings.publicURL)",
             "version": "\(ClaimgateVersion.current)",
         ])
-        let recovery = self.recovery, sweeper = self.sweeper, dispatcher = self.dispatcher
-        repeatEvery(.seconds(settings.provisioning.recoveryIntervalSeconds)) { await recovery.runOnce() }
-        repeatEvery(.seconds(settings.lifecycle.sweepIntervalSeconds)) { await sweeper.runOnce() }
-        if let dispatcher {
-            repeatEvery(.seconds(settings.lifecycle.webhookIntervalSeconds)) { await dispatcher.runOnce() }
-        }
     }
 
-    private func repeatEvery(_ interval: Duration, _ work: @escaping @Sendable () async -> Void) {
+    /// Starts ``start()`` and every background service as tasks that ``stop()`` cancels.
+    public func startWithBackground() throws {
+        try start()
         background.withLock { tasks in
-            tasks.append(Task {
-                while !Task.isCancelled {
-                    await work()
-                    try? await Task.sleep(for: interval)
-                }
-            })
+            for service in backgroundServices {
+                tasks.append(Task { try? await service.run() })  // run() reports its own failures
+            }
         }
     }
 
-    /// Stops background work, drains in-flight requests, closes the listener and the database.
+    /// Stops background tasks started here, drains in-flight requests, closes the listener and the database.
     public func stop() async {
         logger.info("draining", metadata: ["in_flight": "\(server.inFlightCount)"])
         let tasks = background.withLock { tasks -> [Task<Void, Never>] in
@@ -190,7 +211,7 @@ public final class Application: Sendable {
     }
 
     /// Paths that carry a bearer capability (claim links) are logged without it.
-    static func loggablePath(_ path: String) -> String {
+    public static func loggablePath(_ path: String) -> String {
         if path.hasPrefix("/claim/") { return "/claim/<redacted>" }
         return String(path.prefix(200))
     }

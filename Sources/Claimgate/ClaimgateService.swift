@@ -1,6 +1,8 @@
 import ServiceLifecycle
 
-/// Runs an ``Application`` under swift-service-lifecycle: serve until SIGTERM/SIGINT, then drain.
+/// Serves HTTP under swift-service-lifecycle: bind, wait for the graceful shutdown, then drain and
+/// close. In the CLI's `ServiceGroup` it comes first, so it is shut down last, after the background
+/// passes have stopped.
 public struct ClaimgateService: Service {
     let application: Application
 
@@ -8,6 +10,7 @@ public struct ClaimgateService: Service {
 
     public func run() async throws {
         try application.start()
+        // Throws only when cancelled instead of shut down gracefully: either way, drain now.
         try? await gracefulShutdown()
         await application.stop()
     }

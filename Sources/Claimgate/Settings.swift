@@ -1,6 +1,7 @@
 import Configuration
 import Secrets
 import Foundation
+import Logging
 import HTTPServer
 
 /// A configuration value that could not be used; the message names the environment variable
@@ -91,13 +92,17 @@ public struct Settings: Sendable {
     }
 
     /// The server configuration these settings describe.
-    public func serverConfiguration(errorLog: @escaping @Sendable (String) -> Void) -> ServerConfiguration {
+    public func serverConfiguration(
+        errorLog: @escaping @Sendable (String) -> Void, problemTypePrefix: String = "urn:claimgate:problem:",
+        logger: Logger = Logger(label: "claimgate")
+    ) -> ServerConfiguration {
         ServerConfiguration(
             host: host, port: UInt16(port), threadPoolSize: http.threads,
             connectionLimit: http.connectionLimit, connectionTimeoutSeconds: http.connectionTimeoutSeconds,
             connectionMemoryLimitBytes: http.connectionMemoryLimitBytes, maxBodyBytes: http.maxBodyBytes,
             maxHeaderBytes: http.maxHeaderBytes, handlerTimeout: .seconds(http.handlerTimeoutSeconds),
-            drainTimeout: .seconds(http.drainTimeoutSeconds), errorLog: errorLog)
+            drainTimeout: .seconds(http.drainTimeoutSeconds), errorLog: errorLog,
+            problemTypePrefix: problemTypePrefix, logger: logger)
     }
 }
 

@@ -64,7 +64,8 @@ struct Serve: AsyncParsableCommand {
             throw ExitCode(1)
         }
         let group = ServiceGroup(configuration: .init(
-            services: [.init(service: ClaimgateService(application: application))],
+            services: [.init(service: ClaimgateService(application: application))]
+                + application.backgroundServices.map { .init(service: $0) },
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         do {

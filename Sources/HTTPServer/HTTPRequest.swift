@@ -1,3 +1,5 @@
+import Logging
+
 /// One buffered HTTP request as handlers see it.
 ///
 /// The whole body is collected before the handler runs (bounded by the server's body limit), so
@@ -15,13 +17,18 @@ public struct HTTPRequest: Sendable {
     public var requestID: String
     /// Values the router extracted from `:name` segments of the matched pattern.
     public var pathParameters: [String: String]
+    /// The matched route's pattern (`/v1/databases/:id`), set by the router before route middleware
+    /// runs: safe to log where the raw path may carry a capability.
+    public var routePattern: String?
     /// The peer's numeric address (behind a reverse proxy: the proxy's).
     public var remoteAddress: String?
+    /// The request's logger (with `request_id`) and the values middleware attached.
+    public var context: RequestContext
 
     public init(
         method: String, path: String, query: [(name: String, value: String)] = [],
         headers: HTTPHeaders = HTTPHeaders(), body: [UInt8] = [], requestID: String = "test",
-        pathParameters: [String: String] = [:]
+        pathParameters: [String: String] = [:], logger: Logger? = nil
     ) {
         self.method = method
         self.path = path
@@ -30,7 +37,13 @@ public struct HTTPRequest: Sendable {
         self.body = body
         self.requestID = requestID
         self.pathParameters = pathParameters
+        var logger = logger ?? Logger(label: "http")
+        logger[metadataKey: "request_id"] = "\(requestID)"
+        self.context = RequestContext(logger: logger)
     }
+
+    /// The request's logger: every line it writes names the request id.
+    public var logger: Logger { context.logger }
 
     /// The first value of a query parameter.
     public func queryValue(_ name: String) -> String? {

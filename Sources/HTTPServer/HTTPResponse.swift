@@ -6,21 +6,12 @@ public struct HTTPResponse: Sendable {
     /// The route pattern that produced this response (set by ``Router``), used as a low-cardinality
     /// label for metrics and access logs. `nil` when no route matched.
     public var route: String?
-    /// Close the connection without sending anything (fault injection in the Prisma emulator).
-    public var abortsConnection = false
 
     public init(status: Int, headers: HTTPHeaders = HTTPHeaders(), body: [UInt8] = [], route: String? = nil) {
         self.status = status
         self.headers = headers
         self.body = body
         self.route = route
-    }
-
-    /// No response at all: the server closes the connection, as a crashed or cut-off peer would.
-    public static func abortConnection() -> HTTPResponse {
-        var response = HTTPResponse(status: 0)
-        response.abortsConnection = true
-        return response
     }
 
     /// A plain-text response.
@@ -54,9 +45,19 @@ public struct HTTPResponse: Sendable {
     }
 }
 
+/// Thrown by a handler to close the connection without any answer, as a crashed or cut-off peer
+/// would (a server under attack, or a test double playing a broken upstream).
+public struct AbortConnection: Error, Sendable {
+    public init() {}
+}
+
 /// The one seam between the transport and the application: one request in, one response out.
+///
+/// A thrown ``ProblemDetails`` is sent as itself; ``AbortConnection`` closes the connection; any
+/// other error becomes a `500 internal` problem (and is reported to the server's error log), so
+/// an error never leaves a client without an answer.
 public protocol HTTPHandler: Sendable {
-    func handle(_ request: HTTPRequest) async -> HTTPResponse
+    func handle(_ request: HTTPRequest) async throws -> HTTPResponse
 
     /// A response that can be produced at once, without waiting for anything, or `nil`.
     ///
@@ -72,7 +73,7 @@ extension HTTPHandler {
 
 /// Adapts a closure to ``HTTPHandler``.
 public struct ClosureHandler: HTTPHandler {
-    let body: @Sendable (HTTPRequest) async -> HTTPResponse
-    public init(_ body: @escaping @Sendable (HTTPRequest) async -> HTTPResponse) { self.body = body }
-    public func handle(_ request: HTTPRequest) async -> HTTPResponse { await body(request) }
+    let body: @Sendable (HTTPRequest) async throws -> HTTPResponse
+    public init(_ body: @escaping @Sendable (HTTPRequest) async throws -> HTTPResponse) { self.body = body }
+    public func handle(_ request: HTTPRequest) async throws -> HTTPResponse { try await body(request) }
 }

@@ -123,7 +123,7 @@ public final class MicroHTTPServer: @unchecked Sendable {
         }
         // MHD forbids stopping with suspended connections: answer whatever is still running.
         for state in suspended.withLock({ Array($0.values) }) {
-            complete(state, with: ProblemDetails.shuttingDown.response(requestID: state.requestID))
+            complete(state, with: .response(problem(.shuttingDown, state)))
         }
         let hardStop = clock.now.advanced(by: .seconds(2))
         while !suspended.withLock({ $0.isEmpty }) && clock.now < hardStop {
@@ -158,7 +158,7 @@ public final class MicroHTTPServer: @unchecked Sendable {
             conCls.pointee = Unmanaged.passRetained(state).toOpaque()
             inFlight.add(1, ordering: .relaxed)
             if let problem = rejection(for: state) {
-                return answer(state, problem.response(requestID: state.requestID), route: "rejected", close: true)
+                return answer(state, .response(self.problem(problem, state)), route: "rejected", close: true)
             }
             return .YES
         }
@@ -181,12 +181,12 @@ public final class MicroHTTPServer: @unchecked Sendable {
         }
         if state.answered { return .YES }
         if state.dispatched {
-            let response = state.response.withLock { $0 } ?? ProblemDetails.timeout.response(requestID: state.requestID)
-            return answer(state, response, route: response.route ?? "unmatched", close: draining.load(ordering: .relaxed))
+            let given = state.response.withLock { $0 } ?? .response(problem(.timeout, state))
+            return answer(state, given, route: nil, close: draining.load(ordering: .relaxed))
         }
         if state.discardedBodyBytes > 0 {
-            let problem = ProblemDetails.bodyTooLarge(limit: configuration.maxBodyBytes)
-            return answer(state, problem.response(requestID: state.requestID), route: "rejected", close: true)
+            let tooLarge = ProblemDetails.bodyTooLarge(limit: configuration.maxBodyBytes)
+            return answer(state, .response(problem(tooLarge, state)), route: "rejected", close: true)
         }
         return dispatch(state)
     }
@@ -223,38 +223,63 @@ public final class MicroHTTPServer: @unchecked Sendable {
         var request = HTTPRequest(
             method: state.method, path: state.path,
             query: connectionValues(state.connection, kind: .GET_ARGUMENT_KIND),
-            headers: state.headers, body: state.body, requestID: state.requestID)
+            headers: state.headers, body: state.body, requestID: state.requestID, logger: configuration.logger)
         request.remoteAddress = MicroHTTPServer.clientAddress(state.connection)
         state.body = []
         if let response = handler.immediateResponse(to: request) {
-            return answer(state, response, route: response.route ?? "unmatched", close: draining.load(ordering: .relaxed))
+            return answer(state, .response(response), route: nil, close: draining.load(ordering: .relaxed))
         }
-        suspended.withLock { $0[ObjectIdentifier(state)] = state }
-        MHD_suspend_connection(state.connection)
+        // Suspend first, then make the request visible to the deadline sweeper and `stop()`, both
+        // under the lock they take: neither may resume a connection that is not suspended yet
+        // (undefined behaviour in libmicrohttpd). The task starts only after both.
+        suspended.withLock { map in
+            MHD_suspend_connection(state.connection)
+            map[ObjectIdentifier(state)] = state
+        }
         let handler = self.handler
+        let errorLog = configuration.errorLog
+        let typePrefix = configuration.problemTypePrefix
         Task {
-            let response = await handler.handle(request)
-            self.complete(state, with: response)
+            let answer: Answer
+            do {
+                answer = .response(try await handler.handle(request))
+            } catch is AbortConnection {
+                answer = .abort
+            } catch let problem as ProblemDetails {
+                answer = .response(problem.response(requestID: request.requestID, typePrefix: typePrefix))
+            } catch {
+                errorLog("handler error (request \(request.requestID)): \(error)")
+                answer = .response(ProblemDetails.internalError.response(requestID: request.requestID, typePrefix: typePrefix))
+            }
+            self.complete(state, with: answer)
         }
         return .YES
     }
 
-    /// Hands a response to a suspended request and resumes its connection (first answer wins).
-    private func complete(_ state: RequestState, with response: HTTPResponse) {
-        guard state.offer(response) else { return }
-        suspended.withLock { _ = $0.removeValue(forKey: ObjectIdentifier(state)) }
-        MHD_resume_connection(state.connection)
+    /// Hands an answer to a suspended request and resumes its connection (first answer wins).
+    private func complete(_ state: RequestState, with answer: Answer) {
+        guard state.offer(answer) else { return }
+        suspended.withLock { map in
+            _ = map.removeValue(forKey: ObjectIdentifier(state))
+            MHD_resume_connection(state.connection)
+        }
     }
 
-    private func answer(_ state: RequestState, _ response: HTTPResponse, route: String, close: Bool) -> MHD_Result {
+    /// A transport problem rendered with the configured `type` prefix.
+    private func problem(_ problem: ProblemDetails, _ state: RequestState) -> HTTPResponse {
+        problem.response(requestID: state.requestID, typePrefix: configuration.problemTypePrefix)
+    }
+
+    private func answer(_ state: RequestState, _ given: Answer, route: String?, close: Bool) -> MHD_Result {
         state.answered = true
-        if response.abortsConnection {
+        guard case .response(let response) = given else {
             // Returning MHD_NO alone leaves the socket open until MHD's next look at it; shutting it
             // down makes the peer see the cut at once, as it would with a crashed server.
             let fd = mhd_shim_connection_fd(state.connection)
             if fd >= 0 { shutdown(fd, Int32(SHUT_RDWR)) }
             return .NO
         }
+        let route = route ?? response.route ?? "unmatched"
         let mhdResponse = response.body.withUnsafeBytes { bytes in
             MHD_create_response_from_buffer(
                 bytes.count, UnsafeMutableRawPointer(mutating: bytes.baseAddress), .RESPMEM_MUST_COPY)
@@ -286,7 +311,7 @@ public final class MicroHTTPServer: @unchecked Sendable {
                 let now = ContinuousClock.now
                 let overdue = self.suspended.withLock { $0.values.filter { $0.deadline <= now } }
                 for state in overdue {
-                    self.complete(state, with: ProblemDetails.timeout.response(requestID: state.requestID))
+                    self.complete(state, with: .response(self.problem(.timeout, state)))
                 }
             }
         }

@@ -1,11 +1,15 @@
 import Foundation
 
-/// An RFC 9457 problem document: the single shape of every error this service returns.
+/// An RFC 9457 problem document: the single shape of every error this server returns.
 ///
-/// `code` is the stable, machine-readable name of the problem (also the last part of `type`);
-/// `detail` is for humans and never carries secrets, stack traces or upstream bodies.
-public struct ProblemDetails: Sendable, Encodable, Equatable, Error {
-    public var type: String
+/// `code` is the stable, machine-readable name of the problem; `type` is a URI made of the
+/// server's configured prefix and the code (the transport names no product, so the prefix is the
+/// application's choice). `detail` is for humans and never carries secrets, stack traces or
+/// upstream bodies. A problem is also an `Error`: handlers and middleware throw it, and the
+/// ``Router`` renders it.
+public struct ProblemDetails: Sendable, Equatable, Error {
+    /// Set only when a problem must carry a `type` other than prefix + code.
+    public var type: String?
     public var title: String
     public var status: Int
     public var detail: String?
@@ -15,58 +19,71 @@ public struct ProblemDetails: Sendable, Encodable, Equatable, Error {
     /// Extra machine-readable members, e.g. the offending field name; encoded as top-level
     /// members, as RFC 9457 §3.2 defines extensions.
     public var extensions: [String: String]?
+    /// Response header fields that go with the problem (`Retry-After`, `WWW-Authenticate`, `Allow`).
+    public var headers: HTTPHeaders = HTTPHeaders()
 
     static let standardMembers: Set<String> = ["type", "title", "status", "detail", "code", "instance", "requestId"]
 
-    public func encode(to encoder: any Encoder) throws {
-        typealias Key = JSONKey
-        var container = encoder.container(keyedBy: Key.self)
-        try container.encode(type, forKey: Key("type"))
-        try container.encode(title, forKey: Key("title"))
-        try container.encode(status, forKey: Key("status"))
-        try container.encodeIfPresent(detail, forKey: Key("detail"))
-        try container.encode(code, forKey: Key("code"))
-        try container.encodeIfPresent(instance, forKey: Key("instance"))
-        try container.encodeIfPresent(requestId, forKey: Key("requestId"))
-        for (name, value) in extensions ?? [:] where !ProblemDetails.standardMembers.contains(name) {
-            try container.encode(value, forKey: Key(name))
-        }
-    }
-
-    /// Builds a problem whose `type` is derived from its `code`.
-    public init(status: Int, code: String, title: String, detail: String? = nil, extensions: [String: String]? = nil) {
-        self.type = ProblemDetails.typeURI(for: code)
+    public init(status: Int, code: String, title: String, detail: String? = nil, extensions: [String: String]? = nil,
+                headers: HTTPHeaders = HTTPHeaders()) {
         self.title = title
         self.status = status
         self.detail = detail
         self.code = code
         self.extensions = extensions
+        self.headers = headers
     }
 
-    /// The stable `type` URI of a problem code.
-    public static func typeURI(for code: String) -> String { "urn:claimgate:problem:\(code)" }
+    public static func == (lhs: ProblemDetails, rhs: ProblemDetails) -> Bool {
+        lhs.type == rhs.type && lhs.title == rhs.title && lhs.status == rhs.status && lhs.detail == rhs.detail
+            && lhs.code == rhs.code && lhs.instance == rhs.instance && lhs.requestId == rhs.requestId
+            && lhs.extensions == rhs.extensions
+    }
+
+    /// The same problem with one more header field.
+    public func with(header name: String, _ value: String) -> ProblemDetails {
+        var copy = self
+        copy.headers.set(name, value)
+        return copy
+    }
 
     /// The problem as an `application/problem+json` response.
-    public func response(requestID: String? = nil, headers extra: HTTPHeaders = HTTPHeaders()) -> HTTPResponse {
-        var problem = self
-        if problem.requestId == nil { problem.requestId = requestID }
-        var headers = extra
+    /// - Parameter typePrefix: Prepended to `code` to make `type` (e.g. `urn:example:problem:`).
+    public func response(requestID: String? = nil, typePrefix: String) -> HTTPResponse {
+        var headers = self.headers
         headers.set("Content-Type", "application/problem+json")
         headers.set("Cache-Control", "no-store")
-        return HTTPResponse(status: status, headers: headers, body: problem.encoded())
+        return HTTPResponse(status: status, headers: headers, body: encoded(requestID: requestID, typePrefix: typePrefix))
     }
 
-    func encoded() -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return (try? Array(encoder.encode(self))) ?? Array(#"{"status":500,"code":"internal"}"#.utf8)
+    /// The JSON document (sorted keys, so stored copies compare byte for byte).
+    public func encoded(requestID: String? = nil, typePrefix: String) -> [UInt8] {
+        var members: [String: String] = [:]
+        for (name, value) in extensions ?? [:] where !ProblemDetails.standardMembers.contains(name) { members[name] = value }
+        members["type"] = type ?? typePrefix + code
+        members["title"] = title
+        members["detail"] = detail
+        members["code"] = code
+        members["instance"] = instance
+        members["requestId"] = requestId ?? requestID
+        var out = Array("{".utf8)
+        var first = true
+        for (name, value) in (members.map { ($0.key, $0.value) } + [("status", nil as String?)]).sorted(by: { $0.0 < $1.0 }) {
+            if !first { out.append(UInt8(ascii: ",")) }
+            first = false
+            out += JSONText.string(name)
+            out.append(UInt8(ascii: ":"))
+            if let value { out += JSONText.string(value) } else { out += Array(String(status).utf8) }
+        }
+        out.append(UInt8(ascii: "}"))
+        return out
     }
 
     // Common problems the transport itself produces.
     public static let notFound = ProblemDetails(status: 404, code: "not-found", title: "Not Found", detail: "No resource at this path.")
-    public static func methodNotAllowed(_ method: String) -> ProblemDetails {
+    public static func methodNotAllowed(_ method: String, allowed: [String]) -> ProblemDetails {
         ProblemDetails(status: 405, code: "method-not-allowed", title: "Method Not Allowed",
-                       detail: "\(method) is not supported on this resource.")
+                       detail: "\(method) is not supported on this resource.", headers: ["Allow": allowed.joined(separator: ", ")])
     }
     public static func bodyTooLarge(limit: Int) -> ProblemDetails {
         ProblemDetails(status: 413, code: "payload-too-large", title: "Content Too Large",
@@ -85,10 +102,36 @@ public struct ProblemDetails: Sendable, Encodable, Equatable, Error {
     public static let shuttingDown = ProblemDetails(
         status: 503, code: "shutting-down", title: "Service Unavailable",
         detail: "The server is shutting down; retry shortly.")
+    public static let internalError = ProblemDetails(
+        status: 500, code: "internal", title: "Internal Server Error",
+        detail: "The server failed to handle the request; it was logged with this request id.")
+}
+
+/// JSON string literals without Foundation: problems are rendered on the polling threads too.
+enum JSONText {
+    static func string(_ text: String) -> [UInt8] {
+        var out: [UInt8] = [UInt8(ascii: "\"")]
+        out.reserveCapacity(text.utf8.count + 2)
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): out += [0x5c, 0x22]
+            case UInt8(ascii: "\\"): out += [0x5c, 0x5c]
+            case 0x0a: out += [0x5c, UInt8(ascii: "n")]
+            case 0x0d: out += [0x5c, UInt8(ascii: "r")]
+            case 0x09: out += [0x5c, UInt8(ascii: "t")]
+            case 0..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                out += [0x5c, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(byte >> 4)], hex[Int(byte & 0xf)]]
+            default: out.append(byte)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
+        return out
+    }
 }
 
 /// A coding key made from any string, for JSON documents whose member names are chosen at run
-/// time (problem extensions, partner metadata).
+/// time (partner metadata).
 public struct JSONKey: CodingKey, Sendable {
     public var stringValue: String
     public var intValue: Int? { nil }

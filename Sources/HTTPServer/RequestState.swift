@@ -22,7 +22,7 @@ final class RequestState: @unchecked Sendable {
     var answered = false
     let deadline: ContinuousClock.Instant
     /// The handler's answer; the first writer wins (handler, deadline sweeper or shutdown).
-    let response = Mutex<HTTPResponse?>(nil)
+    let response = Mutex<Answer?>(nil)
 
     init(connection: OpaquePointer, method: String, path: String, requestID: String, deadline: ContinuousClock.Instant) {
         self.connection = connection
@@ -34,13 +34,19 @@ final class RequestState: @unchecked Sendable {
     }
 
     /// Stores the response if none is stored yet; returns whether this call stored it.
-    func offer(_ candidate: HTTPResponse) -> Bool {
+    func offer(_ candidate: Answer) -> Bool {
         response.withLock { slot in
             guard slot == nil else { return false }
             slot = candidate
             return true
         }
     }
+}
+
+/// What a handler produced: a response, or the wish to cut the connection (``AbortConnection``).
+enum Answer: Sendable {
+    case response(HTTPResponse)
+    case abort
 }
 
 /// A box that C iterators can append key/value pairs to through an opaque pointer.

@@ -1,10 +1,16 @@
-/// Method + path-pattern routing over ``HTTPHandler``.
+/// Method + path-pattern routing over ``HTTPHandler``, with middleware.
 ///
 /// Patterns are literal segments and `:name` parameters (`/v1/databases/:id/extend`). A path that
-/// matches some pattern under another method answers 405 with `Allow`; no match answers 404. Both
-/// are problem documents. `HEAD` is served by the `GET` route.
+/// matches some pattern under another method answers 405 with `Allow`; no match answers 404. `HEAD`
+/// is served by the `GET` route.
+///
+/// Middleware added with ``use(_:)`` wraps every request, matched or not; middleware given to
+/// ``add(_:_:middleware:_:)`` wraps that route only (authentication, rate limits). The router is
+/// the one place where errors become responses: a thrown ``ProblemDetails`` is rendered with the
+/// configured `problemTypePrefix`, ``AbortConnection`` passes through to the server, and anything
+/// else is logged with the request id and answered `500 internal`.
 public struct Router: HTTPHandler {
-    public typealias Handler = @Sendable (HTTPRequest) async -> HTTPResponse
+    public typealias Handler = HTTPResponder
     /// A handler that answers at once and never blocks (see ``HTTPHandler/immediateResponse(to:)``).
     public typealias ImmediateHandler = @Sendable (HTTPRequest) -> HTTPResponse
 
@@ -12,7 +18,8 @@ public struct Router: HTTPHandler {
         let method: String
         let pattern: String
         let segments: [Segment]
-        let handler: Handler
+        /// The handler inside its route middleware.
+        let responder: HTTPResponder
         let immediate: ImmediateHandler?
     }
 
@@ -22,47 +29,88 @@ public struct Router: HTTPHandler {
     }
 
     private var routes: [Route] = []
+    private var middleware: [any HTTPMiddleware] = []
+    /// Prefix of every rendered problem's `type` (the application's namespace).
+    public let problemTypePrefix: String
 
-    public init() {}
-
-    /// Registers a handler for a method and pattern.
-    public mutating func add(_ method: String, _ pattern: String, _ handler: @escaping Handler) {
-        routes.append(Route(
-            method: method.uppercased(), pattern: pattern, segments: Router.segments(pattern), handler: handler,
-            immediate: nil))
+    public init(problemTypePrefix: String = "urn:problem:") {
+        self.problemTypePrefix = problemTypePrefix
     }
 
-    /// Registers a handler that answers on the server's polling thread, with no task hop. Only for
-    /// work that is tiny and never waits (health checks, static answers).
+    /// Adds middleware around every request (outermost first, in the order added).
+    public mutating func use(_ middleware: any HTTPMiddleware) {
+        self.middleware.append(middleware)
+    }
+
+    /// Registers a handler for a method and pattern, inside `middleware` (outermost first).
+    public mutating func add(
+        _ method: String, _ pattern: String, middleware: [any HTTPMiddleware] = [], _ handler: @escaping Handler
+    ) {
+        routes.append(Route(
+            method: method.uppercased(), pattern: pattern, segments: Router.segments(pattern),
+            responder: middleware.wrapping(handler), immediate: nil))
+    }
+
+    /// Registers a handler that answers on the server's polling thread, with no task hop and no
+    /// middleware. Only for work that is tiny and never waits (health checks, static answers).
     public mutating func addImmediate(_ method: String, _ pattern: String, _ handler: @escaping ImmediateHandler) {
         routes.append(Route(
             method: method.uppercased(), pattern: pattern, segments: Router.segments(pattern),
-            handler: { handler($0) }, immediate: handler))
+            responder: { handler($0) }, immediate: handler))
     }
 
     public func immediateResponse(to request: HTTPRequest) -> HTTPResponse? {
         guard case .found(let route, let routed) = resolve(request), let immediate = route.immediate else { return nil }
-        return labelled(immediate(routed), route)
+        return labelled(immediate(routed), route.pattern)
     }
 
-    public mutating func get(_ pattern: String, _ handler: @escaping Handler) { add("GET", pattern, handler) }
-    public mutating func post(_ pattern: String, _ handler: @escaping Handler) { add("POST", pattern, handler) }
-    public mutating func delete(_ pattern: String, _ handler: @escaping Handler) { add("DELETE", pattern, handler) }
+    public mutating func get(_ pattern: String, middleware: [any HTTPMiddleware] = [], _ handler: @escaping Handler) {
+        add("GET", pattern, middleware: middleware, handler)
+    }
+    public mutating func post(_ pattern: String, middleware: [any HTTPMiddleware] = [], _ handler: @escaping Handler) {
+        add("POST", pattern, middleware: middleware, handler)
+    }
+    public mutating func delete(_ pattern: String, middleware: [any HTTPMiddleware] = [], _ handler: @escaping Handler) {
+        add("DELETE", pattern, middleware: middleware, handler)
+    }
 
-    public func handle(_ request: HTTPRequest) async -> HTTPResponse {
-        var response: HTTPResponse
-        switch resolve(request) {
-        case .found(let route, let routed):
-            return labelled(await route.handler(routed), route)
-        case .wrongMethod(var allowed):
-            if allowed.contains("GET") { allowed.append("HEAD") }
-            response = ProblemDetails.methodNotAllowed(request.method)
-                .response(requestID: request.requestID, headers: ["Allow": allowed.joined(separator: ", ")])
-        case .none:
-            response = ProblemDetails.notFound.response(requestID: request.requestID)
+    public func handle(_ request: HTTPRequest) async throws -> HTTPResponse {
+        let resolution = resolve(request)
+        let pattern: String
+        switch resolution {
+        case .found(let route, _): pattern = route.pattern
+        default: pattern = "unmatched"
         }
-        response.route = "unmatched"
-        return response
+        let inner: HTTPResponder = { request in
+            switch resolution {
+            case .found(let route, let resolved):
+                var routed = request  // as the middleware left it, plus the path parameters
+                routed.pathParameters = resolved.pathParameters
+                routed.routePattern = route.pattern
+                return try await route.responder(routed)
+            case .wrongMethod(var allowed):
+                if allowed.contains("GET") { allowed.append("HEAD") }
+                throw ProblemDetails.methodNotAllowed(request.method, allowed: allowed)
+            case .none:
+                throw ProblemDetails.notFound
+            }
+        }
+        do {
+            return labelled(try await middleware.wrapping(inner)(request), pattern)
+        } catch let abort as AbortConnection {
+            throw abort
+        } catch {
+            return labelled(render(error, for: request), pattern)
+        }
+    }
+
+    /// The response for an error that reached the router.
+    public func render(_ error: any Error, for request: HTTPRequest) -> HTTPResponse {
+        if let problem = error as? ProblemDetails {
+            return problem.response(requestID: request.requestID, typePrefix: problemTypePrefix)
+        }
+        request.logger.error("unhandled error", metadata: ["error": "\(error)"])
+        return ProblemDetails.internalError.response(requestID: request.requestID, typePrefix: problemTypePrefix)
     }
 
     enum Resolution {
@@ -92,9 +140,9 @@ public struct Router: HTTPHandler {
     }
 
     /// Labels a response with its route pattern (for metrics), unless the handler chose one.
-    private func labelled(_ response: HTTPResponse, _ route: Route) -> HTTPResponse {
+    private func labelled(_ response: HTTPResponse, _ pattern: String) -> HTTPResponse {
         var response = response
-        if response.route == nil { response.route = route.pattern }
+        if response.route == nil { response.route = pattern }
         return response
     }
 

@@ -1,3 +1,5 @@
+import Logging
+
 /// Production settings of the libmicrohttpd daemon. None of these is optional in production:
 /// MHD's defaults hold idle connections forever and cap connections near 1,000 (see
 /// ../shared/security-notes.md §6).
@@ -22,8 +24,13 @@ public struct ServerConfiguration: Sendable {
     public var handlerTimeout: Duration
     /// Longest a graceful stop waits for in-flight requests.
     public var drainTimeout: Duration
-    /// Receives libmicrohttpd's own error messages.
+    /// Receives libmicrohttpd's own error messages, and errors no handler turned into an answer.
     public var errorLog: @Sendable (String) -> Void
+    /// Prefix of the `type` URI of the problems the transport itself answers with (the
+    /// application's namespace: the transport names no product).
+    public var problemTypePrefix: String
+    /// The logger each request's context starts from (the server adds `request_id`).
+    public var logger: Logger
 
     public init(
         host: String = "127.0.0.1",
@@ -36,7 +43,9 @@ public struct ServerConfiguration: Sendable {
         maxHeaderBytes: Int = 16 * 1024,
         handlerTimeout: Duration = .seconds(30),
         drainTimeout: Duration = .seconds(10),
-        errorLog: @escaping @Sendable (String) -> Void = { _ in }
+        errorLog: @escaping @Sendable (String) -> Void = { _ in },
+        problemTypePrefix: String = "urn:problem:",
+        logger: Logger = Logger(label: "http")
     ) {
         self.host = host
         self.port = port
@@ -49,6 +58,8 @@ public struct ServerConfiguration: Sendable {
         self.handlerTimeout = handlerTimeout
         self.drainTimeout = drainTimeout
         self.errorLog = errorLog
+        self.problemTypePrefix = problemTypePrefix
+        self.logger = logger
     }
 }
 

@@ -80,9 +80,9 @@ public final class PrismaEmulator: Sendable {
     // MARK: Assembly
 
     func makeRouter() -> Router {
-        var router = Router()
+        var router = Router(problemTypePrefix: "urn:prisma-emulator:problem:")
         let wrap: (String, @escaping Router.Handler) -> Router.Handler = { [state] key, handler in
-            { request in await PrismaEmulator.run(key, request, state: state, handler) }
+            { request in try await PrismaEmulator.run(key, request, state: state, handler) }
         }
         ManagementRoutes(state: state, baseURL: { [unowned self] in self.baseURL }).register(in: &router, wrap: wrap)
         OAuthRoutes(state: state, signingKey: SymmetricKey(size: .bits256)).register(in: &router, wrap: wrap)
@@ -100,7 +100,7 @@ public final class PrismaEmulator: Sendable {
     }
 
     /// Counts the call, applies any scripted fault, and runs the real handler when the fault allows.
-    static func run(_ key: String, _ request: HTTPRequest, state: EmulatorState, _ handler: Router.Handler) async -> HTTPResponse {
+    static func run(_ key: String, _ request: HTTPRequest, state: EmulatorState, _ handler: Router.Handler) async throws -> HTTPResponse {
         let fault: Fault? = state.data.withLock { data in
             data.calls[key, default: 0] += 1
             guard let index = data.faults.firstIndex(where: { $0.route == key && $0.times > 0 }) else { return nil }
@@ -109,15 +109,15 @@ public final class PrismaEmulator: Sendable {
             if fault.times == 0 { data.faults.remove(at: index) }
             return fault
         }
-        guard let fault else { return await handler(request) }
+        guard let fault else { return try await handler(request) }
         // With afterApply the change happens first; the delay and the failure hit only the answer.
-        let applied = fault.afterApply ? await handler(request) : nil
+        let applied = fault.afterApply ? try await handler(request) : nil
         if let latency = fault.latencyMs, latency > 0 { try? await Task.sleep(for: .milliseconds(latency)) }
         guard fault.status != nil || fault.drop else {
             if let applied { return applied }
-            return await handler(request)
+            return try await handler(request)
         }
-        if fault.drop { return .abortConnection() }
+        if fault.drop { throw AbortConnection() }
         let status = fault.status ?? 500
         var response = JSONBody.error(
             status, status == 429 ? "rate-limit-exceeded" : (status >= 500 ? "internal-server-error" : "injected-fault"),

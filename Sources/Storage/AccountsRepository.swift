@@ -2,16 +2,8 @@
 public enum AccountsRepository {
     static let columns = "id, prisma_user_id, workspace_id, email, access_token, refresh_token, access_expires_at, scope, status"
 
-    static func record(_ row: Row) -> AccountRecord {
-        AccountRecord(
-            id: row["id"].string ?? "", prismaUserId: row["prisma_user_id"].string ?? "",
-            workspaceId: row["workspace_id"].string ?? "", email: row["email"].string,
-            accessToken: row["access_token"].bytes ?? [], refreshToken: row["refresh_token"].bytes,
-            accessExpiresAt: row["access_expires_at"].int64, scope: row["scope"].string, status: row["status"].string ?? "")
-    }
-
     public static func find(_ id: String, in db: SQLiteConnection) throws -> AccountRecord? {
-        try db.queryOne("SELECT \(columns) FROM accounts WHERE id = ?", [id]).map(record)
+        try db.queryOne("SELECT \(columns) FROM accounts WHERE id = ?", [id]).map(AccountRecord.init(row:))
     }
 
     /// Accounts, optionally only those that claimed a database with this partner reference, with
@@ -27,10 +19,10 @@ public enum AccountsRepository {
             rows = try db.query("SELECT \(columns), created_at FROM accounts ORDER BY created_at")
         }
         return try rows.map { row in
-            let account = record(row)
+            let account = try AccountRecord(row: row)
             let databases = try db.query("SELECT id FROM databases WHERE account_id = ? ORDER BY created_at", [account.id])
-                .compactMap { $0["id"].string }
-            return (account, row["created_at"].int64 ?? 0, databases)
+                .map { try $0.labelled("databases").text("id") }
+            return (account, try row.labelled("accounts").int64("created_at"), databases)
         }
     }
 

@@ -3,6 +3,14 @@ public struct ClaimLink: Sendable, Equatable {
     public var databaseId: String
     public var expiresAt: Int64
     public var revokedAt: Int64?
+
+    /// Decodes a row of `claim_links`; throws like ``DatabaseRecord/init(row:)``.
+    public init(row: Row) throws(StorageError) {
+        let row = row.labelled("claim_links")
+        databaseId = try row.text("database_id")
+        expiresAt = try row.int64("expires_at")
+        revokedAt = try row.optionalInt64("revoked_at")
+    }
 }
 
 /// A stored OAuth authorization request.
@@ -23,6 +31,18 @@ public struct OAuthStateRecord: Sendable, Equatable {
         self.browserHash = browserHash
         self.expiresAt = expiresAt
         self.consumedAt = consumedAt
+    }
+
+    /// Decodes a row of `oauth_states`; throws like ``DatabaseRecord/init(row:)`` (an empty
+    /// verifier or browser hash must fail the callback, not take part in it).
+    public init(row: Row) throws(StorageError) {
+        let row = row.labelled("oauth_states")
+        databaseId = try row.text("database_id")
+        claimToken = try row.blob("claim_token")
+        verifier = try row.blob("verifier")
+        browserHash = try row.blob("browser_hash")
+        expiresAt = try row.int64("expires_at")
+        consumedAt = try row.optionalInt64("consumed_at")
     }
 }
 
@@ -50,14 +70,30 @@ public struct AccountRecord: Sendable, Equatable {
         self.scope = scope
         self.status = status
     }
+
+    /// The values `status` can hold (the table's CHECK constraint).
+    public static let statuses: Set<String> = ["active", "needs_reauth"]
+
+    /// Decodes a row of `accounts`; throws like ``DatabaseRecord/init(row:)``.
+    public init(row: Row) throws(StorageError) {
+        let row = row.labelled("accounts")
+        id = try row.text("id")
+        prismaUserId = try row.text("prisma_user_id")
+        workspaceId = try row.text("workspace_id")
+        email = try row.optionalText("email")
+        accessToken = try row.blob("access_token")
+        refreshToken = try row.optionalBlob("refresh_token")
+        accessExpiresAt = try row.optionalInt64("access_expires_at")
+        scope = try row.optionalText("scope")
+        status = try row.text("status", oneOf: AccountRecord.statuses)
+    }
 }
 
 /// Every SQL statement of the claim flow.
 public enum ClaimsRepository {
     public static func link(tokenHash: [UInt8], in db: SQLiteConnection) throws -> ClaimLink? {
-        try db.queryOne("SELECT database_id, expires_at, revoked_at FROM claim_links WHERE token_hash = ?", [tokenHash]).map {
-            ClaimLink(databaseId: $0["database_id"].string ?? "", expiresAt: $0["expires_at"].int64 ?? 0, revokedAt: $0["revoked_at"].int64)
-        }
+        try db.queryOne("SELECT database_id, expires_at, revoked_at FROM claim_links WHERE token_hash = ?", [tokenHash])
+            .map(ClaimLink.init(row:))
     }
 
     public static func insertState(stateHash: [UInt8], record: OAuthStateRecord, now: Int64, in db: SQLiteConnection) throws {
@@ -70,12 +106,7 @@ public enum ClaimsRepository {
     public static func state(stateHash: [UInt8], in db: SQLiteConnection) throws -> OAuthStateRecord? {
         try db.queryOne("""
             SELECT database_id, claim_token, verifier, browser_hash, expires_at, consumed_at FROM oauth_states WHERE state_hash = ?
-            """, [stateHash]).map {
-            OAuthStateRecord(
-                databaseId: $0["database_id"].string ?? "", claimToken: $0["claim_token"].bytes ?? [],
-                verifier: $0["verifier"].bytes ?? [], browserHash: $0["browser_hash"].bytes ?? [],
-                expiresAt: $0["expires_at"].int64 ?? 0, consumedAt: $0["consumed_at"].int64)
-        }
+            """, [stateHash]).map(OAuthStateRecord.init(row:))
     }
 
     /// Consumes a state exactly once: only if unused, unexpired and bound to this browser.
@@ -103,7 +134,9 @@ public enum ClaimsRepository {
         try db.execute("UPDATE databases SET claim_started_at = NULL WHERE id = ?", [databaseId])
     }
 
-    /// ready → claimed: the credentials stay (the partner may still read the row), links are revoked.
+    /// ready → claimed: the stored credentials are dropped (`credentials = NULL`) and the claim
+    /// links revoked. The partner received the credentials once, in the answer to its create; from
+    /// the claim on the database belongs to the user, so the service keeps no copy to leak.
     public static func markClaimed(databaseId: String, workspaceId: String, accountId: String?, now: Int64, in db: SQLiteConnection) throws -> Bool {
         let changed = try db.execute("""
             UPDATE databases SET status = 'claimed', claimed_at = ?, claimed_workspace_id = ?, account_id = ?,
@@ -116,7 +149,8 @@ public enum ClaimsRepository {
 
     /// The id of the account of a Prisma user in a workspace, if one exists.
     public static func accountID(prismaUserId: String, workspaceId: String, in db: SQLiteConnection) throws -> String? {
-        try db.queryOne("SELECT id FROM accounts WHERE prisma_user_id = ? AND workspace_id = ?", [prismaUserId, workspaceId])?["id"].string
+        try db.queryOne("SELECT id FROM accounts WHERE prisma_user_id = ? AND workspace_id = ?", [prismaUserId, workspaceId])?
+            .labelled("accounts").text("id")
     }
 
     /// Inserts the account, or refreshes the grant of the row with the same id.

@@ -58,27 +58,31 @@ public struct DatabaseRecord: Sendable, Equatable {
         self.updatedAt = createdAt
     }
 
-    init(row: Row) {
-        id = row["id"].string ?? ""
-        logicalId = row["logical_id"].string ?? ""
-        status = DatabaseStatus(rawValue: row["status"].string ?? "") ?? .failed
-        name = row["name"].string ?? ""
-        region = row["region"].string ?? ""
-        reference = row["reference"].string
-        metadata = row["metadata"].string
-        projectId = row["project_id"].string
-        prismaDatabaseId = row["prisma_database_id"].string
-        credentials = row["credentials"].bytes
-        failureReason = row["failure_reason"].string
-        ttlSeconds = row["ttl_seconds"].int ?? 0
-        expiresAt = row["expires_at"].int64 ?? 0
-        attempts = row["attempts"].int ?? 0
-        createdAt = row["created_at"].int64 ?? 0
-        updatedAt = row["updated_at"].int64 ?? 0
-        claimedAt = row["claimed_at"].int64
-        claimedWorkspaceId = row["claimed_workspace_id"].string
-        deletedAt = row["deleted_at"].int64
-        deleteAttempts = row["delete_attempts"].int ?? 0
+    /// Decodes a row selected with ``DatabasesRepository``'s columns. Throws on a missing column,
+    /// a NULL in a required one, a value of the wrong type, or an unknown status: see
+    /// ``StorageError/unexpectedRow(table:column:found:)`` for why nothing defaults.
+    public init(row: Row) throws(StorageError) {
+        let row = row.labelled("databases")
+        id = try row.text("id")
+        logicalId = try row.text("logical_id")
+        status = try row.enumValue(DatabaseStatus.self, "status")
+        name = try row.text("name")
+        region = try row.text("region")
+        reference = try row.optionalText("reference")
+        metadata = try row.optionalText("metadata")
+        projectId = try row.optionalText("project_id")
+        prismaDatabaseId = try row.optionalText("prisma_database_id")
+        credentials = try row.optionalBlob("credentials")
+        failureReason = try row.optionalText("failure_reason")
+        ttlSeconds = try row.int("ttl_seconds")
+        expiresAt = try row.int64("expires_at")
+        attempts = try row.int("attempts")
+        createdAt = try row.int64("created_at")
+        updatedAt = try row.int64("updated_at")
+        claimedAt = try row.optionalInt64("claimed_at")
+        claimedWorkspaceId = try row.optionalText("claimed_workspace_id")
+        deletedAt = try row.optionalInt64("deleted_at")
+        deleteAttempts = try row.int("delete_attempts")
     }
 }
 
@@ -93,4 +97,17 @@ public struct IdempotencyRecord: Sendable, Equatable {
     public var responseStatus: Int?
     /// AES-GCM sealed response body.
     public var responseBody: [UInt8]?
+
+    /// Decodes a row of `idempotency_keys`; throws like ``DatabaseRecord/init(row:)``, an unknown
+    /// state included (read as `in_flight`, it would make a finished request wait forever).
+    public init(row: Row) throws(StorageError) {
+        let row = row.labelled("idempotency_keys")
+        principal = try row.text("principal")
+        key = try row.text("key")
+        fingerprint = try row.text("fingerprint")
+        state = try row.enumValue(State.self, "state")
+        databaseId = try row.text("database_id")
+        responseStatus = try row.optionalInt("response_status")
+        responseBody = try row.optionalBlob("response_body")
+    }
 }

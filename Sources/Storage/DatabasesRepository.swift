@@ -86,7 +86,7 @@ public enum DatabasesRepository {
 
     /// Ids of databases still provisioning, oldest first.
     public static func provisioningIDs(in db: SQLiteConnection) throws -> [String] {
-        try db.query("SELECT id FROM databases WHERE status = 'provisioning' ORDER BY created_at").compactMap { $0["id"].string }
+        try db.query("SELECT id FROM databases WHERE status = 'provisioning' ORDER BY created_at").map { try $0.labelled("databases").text("id") }
     }
 
     /// Records that a create may be sent (durably, before it is sent).
@@ -127,14 +127,7 @@ public enum DatabasesRepository {
         try db.queryOne("""
             SELECT principal, key, fingerprint, state, database_id, response_status, response_body
             FROM idempotency_keys WHERE principal = ? AND key = ?
-            """, [principal, key]).map { row in
-            IdempotencyRecord(
-                principal: row["principal"].string ?? "", key: row["key"].string ?? "",
-                fingerprint: row["fingerprint"].string ?? "",
-                state: IdempotencyRecord.State(rawValue: row["state"].string ?? "") ?? .inFlight,
-                databaseId: row["database_id"].string ?? "", responseStatus: row["response_status"].int,
-                responseBody: row["response_body"].bytes)
-        }
+            """, [principal, key]).map(IdempotencyRecord.init(row:))
     }
 
     public static func insertKey(
@@ -149,7 +142,10 @@ public enum DatabasesRepository {
     /// Keys waiting for this database's outcome.
     public static func pendingKeys(databaseId: String, in db: SQLiteConnection) throws -> [(principal: String, key: String)] {
         try db.query("SELECT principal, key FROM idempotency_keys WHERE database_id = ? AND state = 'in_flight'", [databaseId])
-            .map { (principal: $0["principal"].string ?? "", key: $0["key"].string ?? "") }
+            .map { row in
+                let row = row.labelled("idempotency_keys")
+                return (principal: try row.text("principal"), key: try row.text("key"))
+            }
     }
 
     /// Stores the final answer for a key.

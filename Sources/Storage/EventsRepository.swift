@@ -11,16 +11,23 @@ public struct EventRecord: Sendable, Equatable {
     public var state: String
     public var attempts: Int
 
-    init(row: Row) {
-        seq = row["seq"].int64 ?? 0
-        id = row["id"].string ?? ""
-        type = row["type"].string ?? ""
-        databaseId = row["database_id"].string
-        accountId = row["account_id"].string
-        payload = row["payload"].string ?? "{}"
-        createdAt = row["created_at"].int64 ?? 0
-        state = row["state"].string ?? "pending"
-        attempts = row["attempts"].int ?? 0
+    /// The values `state` can hold (the table's CHECK constraint).
+    public static let states: Set<String> = ["pending", "delivered", "failed"]
+
+    /// Decodes a row selected with ``EventsRepository``'s columns; throws like
+    /// ``DatabaseRecord/init(row:)`` (an event with an empty payload or an unknown state must not
+    /// be delivered as if it were fine).
+    public init(row: Row) throws(StorageError) {
+        let row = row.labelled("events")
+        seq = try row.int64("seq")
+        id = try row.text("id")
+        type = try row.text("type")
+        databaseId = try row.optionalText("database_id")
+        accountId = try row.optionalText("account_id")
+        payload = try row.text("payload")
+        createdAt = try row.int64("created_at")
+        state = try row.text("state", oneOf: EventRecord.states)
+        attempts = try row.int("attempts")
     }
 }
 
@@ -69,7 +76,9 @@ public enum EventsRepository {
     public static func list(after: String?, limit: Int, in db: SQLiteConnection) throws -> [EventRecord]? {
         var seq: Int64 = 0
         if let after {
-            guard let found = try db.queryOne("SELECT seq FROM events WHERE id = ?", [after])?["seq"].int64 else { return nil }
+            guard let found = try db.queryOne("SELECT seq FROM events WHERE id = ?", [after])?.labelled("events").int64("seq") else {
+                return nil
+            }
             seq = found
         }
         return try db.query("SELECT \(columns) FROM events WHERE seq > ? ORDER BY seq LIMIT ?", [seq, limit]).map(EventRecord.init(row:))

@@ -86,7 +86,10 @@ public struct Migrator: Sendable {
             """)
         let rows = try connection.query("SELECT version, name, checksum FROM schema_migrations ORDER BY version")
         var applied: [Int: String] = [:]
-        for row in rows { applied[row["version"].int ?? 0] = row["checksum"].string }
+        for row in rows {
+            let row = row.labelled("schema_migrations")
+            applied[try row.int("version")] = try row.text("checksum")
+        }
         if let newest = applied.keys.max(), newest > latestVersion {
             throw MigrationError.databaseIsNewer(database: newest, known: latestVersion)
         }
@@ -107,12 +110,22 @@ public struct Migrator: Sendable {
                 try connection.execute(script: "COMMIT")
                 done.append(migration.version)
             } catch {
-                if connection.isInTransaction { try? connection.execute(script: "ROLLBACK") }
+                if connection.isInTransaction {
+                    do {
+                        try connection.execute(script: "ROLLBACK")
+                    } catch {
+                        // Reported below is the migration's own error, the cause an operator must
+                        // fix; the failed ROLLBACK is its consequence. The transaction stays open,
+                        // and the next call on the ``Database`` rolls it back before anything else
+                        // (and throws if that fails again), so nothing of the migration commits.
+                    }
+                }
                 let message = (error as? SQLiteError)?.message ?? "\(error)"
                 throw MigrationError.failed(version: migration.version, name: migration.name, message: message)
             }
         }
-        let version = try connection.queryOne("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")?[0].int ?? 0
+        let version = try connection.queryOne("SELECT COALESCE(MAX(version), 0) AS version FROM schema_migrations")?
+            .labelled("schema_migrations").int("version") ?? 0
         return MigrationReport(applied: done, version: version)
     }
 

@@ -8,9 +8,14 @@ public enum OperationsRepository {
     public static func counts(in db: SQLiteConnection) throws -> Counts {
         var databases: [String: Int] = [:]
         for row in try db.query("SELECT status, COUNT(*) AS n FROM databases GROUP BY status") {
-            databases[row["status"].string ?? ""] = row["n"].int ?? 0
+            let row = row.labelled("databases")
+            databases[try row.text("status")] = try row.int("n")
         }
-        let pending = try db.queryOne("SELECT COUNT(*) FROM events WHERE state = 'pending'")?[0].int ?? 0
+        // COUNT(*) always answers one row; a missing one would be SQLite's bug, not an empty outbox.
+        guard let counted = try db.queryOne("SELECT COUNT(*) AS n FROM events WHERE state = 'pending'") else {
+            throw StorageError.unexpectedRow(table: "events", column: "n", found: "no row")
+        }
+        let pending = try counted.labelled("events").int("n")
         return Counts(databases: databases, pendingEvents: pending)
     }
 }

@@ -7,6 +7,8 @@ private let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 public final class SQLiteConnection {
     private var handle: OpaquePointer?
     private var statementCache: [String: OpaquePointer] = [:]
+    /// Test hook: how many more statement executions fail, and with which code.
+    private var faults: (remaining: Int, code: Int32) = (0, 0)
 
     /// Opens (creating if needed) the database file at `path`; `":memory:"` for a private in-memory one.
     public init(path: String) throws {
@@ -34,6 +36,7 @@ public final class SQLiteConnection {
 
     /// Runs one or more statements with no parameters and no results (schema, pragmas, migrations).
     public func execute(script sql: String) throws {
+        try failIfInjected(sql)
         var errorMessage: UnsafeMutablePointer<CChar>?
         let rc = sqlite3_exec(handle, sql, nil, nil, &errorMessage)
         if rc != SQLITE_OK {
@@ -48,6 +51,7 @@ public final class SQLiteConnection {
     public func execute(_ sql: String, _ parameters: [any SQLBindable] = []) throws -> Int {
         let statement = try prepared(sql, parameters)
         defer { sqlite3_reset(statement); sqlite3_clear_bindings(statement) }
+        try failIfInjected(sql)
         var rc = sqlite3_step(statement)
         while rc == SQLITE_ROW { rc = sqlite3_step(statement) }
         guard rc == SQLITE_DONE else { throw error(rc, sql) }
@@ -58,14 +62,20 @@ public final class SQLiteConnection {
     public func query(_ sql: String, _ parameters: [any SQLBindable] = []) throws -> [Row] {
         let statement = try prepared(sql, parameters)
         defer { sqlite3_reset(statement); sqlite3_clear_bindings(statement) }
+        try failIfInjected(sql)
         let count = Int(sqlite3_column_count(statement))
-        let columns = (0..<count).map { String(cString: sqlite3_column_name(statement, Int32($0))) }
+        let columns = try (0..<count).map { index in
+            guard let name = sqlite3_column_name(statement, Int32(index)) else {
+                throw SQLiteError(code: SQLITE_NOMEM, message: "out of memory reading column names", sql: sql)
+            }
+            return String(cString: name)
+        }
         var rows: [Row] = []
         while true {
             let rc = sqlite3_step(statement)
             if rc == SQLITE_DONE { break }
             guard rc == SQLITE_ROW else { throw error(rc, sql) }
-            rows.append(Row(columns: columns, values: (0..<count).map { column(statement, Int32($0)) }))
+            rows.append(Row(columns: columns, values: try (0..<count).map { try column(statement, Int32($0), sql) }))
         }
         return rows
     }
@@ -75,11 +85,34 @@ public final class SQLiteConnection {
         try query(sql, parameters).first
     }
 
-    /// The rowid of the last insert on this connection.
-    public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
+    /// The rowid of the last insert on this connection (0 once closed).
+    public var lastInsertRowID: Int64 { handle.map { sqlite3_last_insert_rowid($0) } ?? 0 }
 
-    /// Whether a transaction is open.
-    public var isInTransaction: Bool { sqlite3_get_autocommit(handle) == 0 }
+    /// Whether a transaction is open (never, once closed: SQLite must not see a closed handle).
+    public var isInTransaction: Bool { handle.map { sqlite3_get_autocommit($0) == 0 } ?? false }
+
+    // MARK: - Fault injection (test hook)
+
+    /// Test hook: the next `count` statement executions (``execute(script:)``, ``execute(_:_:)``,
+    /// ``query(_:_:)``, so `BEGIN`, `COMMIT` and `ROLLBACK` too) fail with an ``SQLiteError`` of
+    /// extended result code `code` whose message says it was injected, without reaching SQLite.
+    /// Replaces any faults still pending; a count of 0 clears them.
+    ///
+    /// It exists so tests can drive the error paths SQLite only takes on a full or failing disk
+    /// (`SQLITE_FULL` = 13, `SQLITE_IOERR` = 10…) and check that callers see the error and that
+    /// no transaction is left open. A fault fails the statement before it runs, so unlike a real
+    /// `SQLITE_FULL` it never makes SQLite roll back on its own; ``Database`` must cope with both.
+    public func injectFaults(_ count: Int, code: Int32) {
+        faults = (max(0, count), code)
+    }
+
+    /// Test hook: cancels the faults still pending.
+    public func clearFaults() {
+        faults = (0, 0)
+    }
+
+    /// Test hook: how many injected faults are still pending.
+    public var pendingFaults: Int { faults.remaining }
 
     // MARK: - Internals
 
@@ -87,6 +120,19 @@ public final class SQLiteConnection {
 
     private func error(_ rc: Int32, _ sql: String) -> SQLiteError {
         SQLiteError(code: rc, message: lastMessage, sql: sql)
+    }
+
+    private func failIfOutOfMemory(_ sql: String) throws {
+        let rc = sqlite3_errcode(handle)
+        if rc == SQLITE_NOMEM { throw error(rc, sql) }
+    }
+
+    private func failIfInjected(_ sql: String) throws {
+        guard faults.remaining > 0 else { return }
+        faults.remaining -= 1
+        throw SQLiteError(
+            code: faults.code, message: "injected fault (test hook), \(faults.remaining) more pending", sql: sql,
+            isInjected: true)
     }
 
     private func prepared(_ sql: String, _ parameters: [any SQLBindable]) throws -> OpaquePointer {
@@ -111,23 +157,57 @@ public final class SQLiteConnection {
             case .null: rc = sqlite3_bind_null(statement, index)
             case .integer(let value): rc = sqlite3_bind_int64(statement, index, value)
             case .real(let value): rc = sqlite3_bind_double(statement, index, value)
-            case .text(let value): rc = sqlite3_bind_text(statement, index, value, -1, transient)
-            case .blob(let value):
-                rc = value.withUnsafeBytes { sqlite3_bind_blob(statement, index, $0.baseAddress, Int32($0.count), transient) }
+            case .text(let value): rc = bindText(value, statement, index)
+            case .blob(let value): rc = bindBlob(value, statement, index)
             }
             guard rc == SQLITE_OK else { throw error(rc, sql) }
         }
         return statement
     }
 
-    private func column(_ statement: OpaquePointer, _ index: Int32) -> SQLValue {
+    /// Binds the string's UTF-8 bytes with their count. A length of -1 would make SQLite stop at
+    /// the first NUL, so `"tenant-victim\u{0}-attacker"` would be stored (and compared in a
+    /// `WHERE`) as `"tenant-victim"`.
+    private func bindText(_ value: String, _ statement: OpaquePointer, _ index: Int32) -> Int32 {
+        var value = value
+        return value.withUTF8 { bytes in
+            // A nil pointer would bind NULL; an empty string must stay an empty TEXT.
+            guard let base = bytes.baseAddress, !bytes.isEmpty else {
+                return sqlite3_bind_text64(statement, index, "", 0, transient, UInt8(SQLITE_UTF8))
+            }
+            return base.withMemoryRebound(to: CChar.self, capacity: bytes.count) {
+                sqlite3_bind_text64(statement, index, $0, sqlite3_uint64(bytes.count), transient, UInt8(SQLITE_UTF8))
+            }
+        }
+    }
+
+    /// Binds the bytes with their count (64-bit, so no `Int32` truncation of the length).
+    private func bindBlob(_ value: [UInt8], _ statement: OpaquePointer, _ index: Int32) -> Int32 {
+        value.withUnsafeBytes { bytes in
+            // A nil pointer would bind NULL; an empty array must stay an empty BLOB.
+            guard let base = bytes.baseAddress, !bytes.isEmpty else { return sqlite3_bind_zeroblob(statement, index, 0) }
+            return sqlite3_bind_blob64(statement, index, base, sqlite3_uint64(bytes.count), transient)
+        }
+    }
+
+    /// A column's value. Throws only if SQLite could not allocate the converted value, which it
+    /// reports as a NULL pointer: reading that as an empty value would hand out made-up data.
+    private func column(_ statement: OpaquePointer, _ index: Int32, _ sql: String) throws -> SQLValue {
         switch sqlite3_column_type(statement, index) {
         case SQLITE_INTEGER: return .integer(sqlite3_column_int64(statement, index))
         case SQLITE_FLOAT: return .real(sqlite3_column_double(statement, index))
-        case SQLITE_TEXT: return .text(String(cString: sqlite3_column_text(statement, index)))
-        case SQLITE_BLOB:
+        case SQLITE_TEXT:
+            // Text first, then its byte count (the order SQLite documents); the count, not a NUL
+            // terminator, says where the value ends, so embedded NULs survive.
+            let text = sqlite3_column_text(statement, index)
             let count = Int(sqlite3_column_bytes(statement, index))
-            guard count > 0, let pointer = sqlite3_column_blob(statement, index) else { return .blob([]) }
+            guard let text else { try failIfOutOfMemory(sql); return .text("") }
+            return .text(String(decoding: UnsafeBufferPointer(start: text, count: count), as: UTF8.self))
+        case SQLITE_BLOB:
+            let pointer = sqlite3_column_blob(statement, index)
+            let count = Int(sqlite3_column_bytes(statement, index))
+            // NULL is what SQLite returns for an empty blob, and for an allocation failure.
+            guard let pointer, count > 0 else { try failIfOutOfMemory(sql); return .blob([]) }
             return .blob(Array(UnsafeRawBufferPointer(start: pointer, count: count)))
         default: return .null
         }

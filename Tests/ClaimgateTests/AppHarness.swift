@@ -29,7 +29,7 @@ struct RunningApp {
         let sink = LogSink.memory()
         let logger = Logger(label: "test") { label in JSONLogHandler(label: label, level: .debug, sink: sink) }
         let application = try await Application.build(settings: settings, logger: logger, clock: clock)
-        try application.start()
+        try application.startWithBackground()
         return RunningApp(application: application, logs: sink)
     }
 

@@ -19,7 +19,7 @@ struct ExpiryTests {
         clock.advance(by: 3601)
         // Before the sweep the links already say the database is gone.
         #expect(try await app.client.get(Browser.local(a["claimUrl"] as! String)).status == 410)
-        let report = await app.application.sweeper.runOnce()
+        let report = try await app.application.sweeper.runOnce()
         #expect(report.expired == 2 && report.retrying == 0)
         for json in [a, c] {
             #expect(try await app.status(json["id"] as! String) == "expired")
@@ -30,7 +30,7 @@ struct ExpiryTests {
         #expect(app.emulator.projects.count == 2)  // the claimed one (now the user's) and the later one
         let page = try await app.client.get(Browser.local(a["claimUrl"] as! String))
         #expect(page.status == 410 && title(page) == "This database has expired")
-        #expect(await app.application.sweeper.runOnce().expired == 0)
+        #expect(try await app.application.sweeper.runOnce().expired == 0)
         let types = try await app.events().compactMap { $0["type"] as? String }
         #expect(types.filter { $0 == "database.expired" }.count == 2)
         await app.stop()
@@ -44,14 +44,14 @@ struct ExpiryTests {
         let id = try #require(json["id"] as? String)
         app.emulator.inject(Fault(route: "DELETE /v1/projects/:id", status: 500, times: 100))
         clock.advance(by: 61)
-        #expect(await app.application.sweeper.runOnce().retrying == 1)
+        #expect(try await app.application.sweeper.runOnce().retrying == 1)
         #expect(try await app.status(id) == "ready")
         let calls = app.emulator.callCount("DELETE /v1/projects/:id")
-        #expect(await app.application.sweeper.runOnce().retrying == 0)  // not due again yet
+        #expect(try await app.application.sweeper.runOnce().retrying == 0)  // not due again yet
         #expect(app.emulator.callCount("DELETE /v1/projects/:id") == calls)
         app.emulator.clearFaults()
         clock.advance(by: 30)
-        #expect(await app.application.sweeper.runOnce().expired == 1)
+        #expect(try await app.application.sweeper.runOnce().expired == 1)
         #expect(try await app.status(id) == "expired")
         #expect(app.emulator.projects.isEmpty)
         await app.stop()
@@ -74,14 +74,14 @@ struct ExpiryTests {
         let gone = try #require(emulator.projects.last?.id)
         _ = try await emulator.http(delete: gone)
         emulator.inject(Fault(route: "DELETE /v1/projects/:id", status: 503, times: 4))
-        let report = await first.application.sweeper.runOnce()
+        let report = try await first.application.sweeper.runOnce()
         #expect(report.expired == 2 && report.retrying == 1)
         await first.stop()
 
         clock.advance(by: 60)
         // The sweeper also runs at start; either that pass or this one finishes the job.
         let second = try await RunningApp.start(environment, clock: clock)
-        _ = await second.application.sweeper.runOnce()
+        _ = try await second.application.sweeper.runOnce()
         for id in ids { #expect(try await second.status(id) == "expired") }
         #expect(emulator.projects.isEmpty)
         await second.stop()
@@ -119,13 +119,13 @@ struct ExpiryTests {
         let clock = ManualClock()
         let app = try await RunningApp.start(["CLAIMGATE_LIFECYCLE_EXPIRING_LEAD_SECONDS": "3600"], clock: clock)
         let id = try #require(try await app.provision(#"{"ttlSeconds":7200}"#).json()["id"] as? String)
-        #expect(await app.application.sweeper.runOnce().warned == 0)
+        #expect(try await app.application.sweeper.runOnce().warned == 0)
         clock.advance(by: 3700)
-        #expect(await app.application.sweeper.runOnce().warned == 1)
-        #expect(await app.application.sweeper.runOnce().warned == 0)
+        #expect(try await app.application.sweeper.runOnce().warned == 1)
+        #expect(try await app.application.sweeper.runOnce().warned == 0)
         _ = try await app.client.send("POST", "/v1/databases/\(id)/extend", headers: sandboxKey, body: Data(#"{"ttlSeconds":7200}"#.utf8))
         clock.advance(by: 3700)
-        #expect(await app.application.sweeper.runOnce().warned == 1)
+        #expect(try await app.application.sweeper.runOnce().warned == 1)
         let types = try await app.events().compactMap { $0["type"] as? String }
         #expect(types == ["database.ready", "database.expiring", "database.expiring"])
         await app.stop()

@@ -16,6 +16,14 @@ final class FakeProjects: ProjectsUpstream {
 
     func note(_ call: String) { calls.withLock { $0.append(call) } }
 
+    func project(id: String) async throws(PrismaError) -> Project {
+        note("project")
+        guard let found = existing.withLock({ $0.values.first { $0.id == id } }) else {
+            throw PrismaError(kind: .notFound, status: 404, message: "not found")
+        }
+        return found
+    }
+
     func project(_ logicalId: String) -> Project {
         let json = #"{"id":"proj_cunit","name":"n","logicalId":"\#(logicalId)","createdAt":"2026-01-01T00:00:00.000Z","defaultRegion":"us-east-1","workspace":{"id":"wksp_partner","name":"Partner"}}"#
         return try! JSONDecoder().decode(Project.self, from: Data(json.utf8))
@@ -87,10 +95,10 @@ struct ProvisionerUnitTests {
     func freshCreate() async throws {
         let fake = FakeProjects()
         let (provisioner, database, id) = try await setup(fake)
-        guard case .ready(let status, let body) = await provisioner.complete(id, budget: Self.fast, freshIntent: true) else {
+        guard case .ready(let body) = try await provisioner.complete(id, budget: Self.fast, freshIntent: true) else {
             Issue.record("not ready"); return
         }
-        #expect(status == 201 && String(decoding: body, as: UTF8.self).contains("postgres://u:created@h/db"))
+        #expect(String(decoding: body, as: UTF8.self).contains("postgres://u:created@h/db"))
         #expect(fake.calls.withLock { $0 } == ["create"])
         #expect(try await statusOf(database, id) == .ready)
     }
@@ -100,7 +108,7 @@ struct ProvisionerUnitTests {
         let fake = FakeProjects()
         fake.script.withLock { $0 = [.appliedThenFailure(PrismaError(kind: .timeout, message: "lost"))] }
         let (provisioner, _, id) = try await setup(fake)
-        guard case .ready(_, let body) = await provisioner.complete(id, budget: Self.fast, freshIntent: true) else {
+        guard case .ready(let body) = try await provisioner.complete(id, budget: Self.fast, freshIntent: true) else {
             Issue.record("not ready"); return
         }
         #expect(String(decoding: body, as: UTF8.self).contains("postgres://u:adopted@h/db"))
@@ -112,10 +120,10 @@ struct ProvisionerUnitTests {
         let fake = FakeProjects()
         fake.script.withLock { $0 = [.failure(PrismaError(kind: .forbidden, status: 403, code: "planLimitReached", message: "limit"))] }
         let (provisioner, database, id) = try await setup(fake)
-        guard case .failed(let problem) = await provisioner.complete(id, budget: Self.fast, freshIntent: true) else {
+        guard case .failed(let reason) = try await provisioner.complete(id, budget: Self.fast, freshIntent: true) else {
             Issue.record("not failed"); return
         }
-        #expect(problem.status == 502)
+        #expect(reason.contains("planLimitReached"))
         #expect(fake.calls.withLock { $0 } == ["create"])
         #expect(try await statusOf(database, id) == .failed)
     }
@@ -126,11 +134,11 @@ struct ProvisionerUnitTests {
         let outage = PrismaError(kind: .server, status: 503, message: "down")
         fake.script.withLock { $0 = [.failure(outage), .failure(outage), .failure(outage)] }
         let (provisioner, database, id) = try await setup(fake)
-        guard case .pending = await provisioner.complete(id, budget: Self.fast, freshIntent: true) else {
+        guard case .pending = try await provisioner.complete(id, budget: Self.fast, freshIntent: true) else {
             Issue.record("not pending"); return
         }
         #expect(try await statusOf(database, id) == .provisioning)
-        guard case .ready = await provisioner.complete(id, budget: .background) else { Issue.record("not ready"); return }
+        guard case .ready = try await provisioner.complete(id, budget: .background) else { Issue.record("not ready"); return }
         #expect(fake.calls.withLock { $0.filter { $0 == "create" }.count } == 4)
         #expect(fake.calls.withLock { $0.last } == "create")
         #expect(fake.calls.withLock { $0.filter { $0 == "find" }.count } == 3)

@@ -29,7 +29,7 @@ struct WebhookTests {
         var browser = Browser(app)
         let (_, callback, claimedID) = try await browser.upToCallback()
         #expect(try await browser.callback(callback).status == 200)
-        while await dispatcher.runOnce() > 0 {}
+        while try await dispatcher.runOnce() > 0 {}
         let delivered = receiver.delivered
         #expect(delivered.count == 4)
         func types(of database: String) -> [String] {
@@ -63,14 +63,14 @@ struct WebhookTests {
         let id = try #require(try await app.provision().json()["id"] as? String)
         _ = try await app.client.send("DELETE", "/v1/databases/\(id)", headers: sandboxKey)
         receiver.fail(next: 2)
-        #expect(await dispatcher.runOnce() == 0)
+        #expect(try await dispatcher.runOnce() == 0)
         #expect(receiver.deliveries.count == 1)  // only the oldest event of the database was tried
-        #expect(await dispatcher.runOnce() == 0)  // not due yet
+        #expect(try await dispatcher.runOnce() == 0)  // not due yet
         clock.advance(by: 6)
-        #expect(await dispatcher.runOnce() == 0)
+        #expect(try await dispatcher.runOnce() == 0)
         clock.advance(by: 11)
-        #expect(await dispatcher.runOnce() == 1)
-        #expect(await dispatcher.runOnce() == 1)
+        #expect(try await dispatcher.runOnce() == 1)
+        #expect(try await dispatcher.runOnce() == 1)
         #expect(receiver.deliveries.map(\.status) == [500, 500, 200, 200])
         #expect(receiver.delivered.map(\.type) == ["database.ready", "database.deleted"])
         #expect(Set(receiver.deliveries.prefix(3).map(\.id)).count == 1)  // the same event id each time

@@ -42,7 +42,7 @@ struct RoutingTests {
         #expect(missing.header("Content-Type") == "application/problem+json")
         let problem = try missing.json()
         #expect(problem["code"] as? String == "not-found")
-        #expect(problem["type"] as? String == "urn:claimgate:problem:not-found")
+        #expect(problem["type"] as? String == "urn:test:problem:not-found")  // the application's prefix, never a product's
         #expect(problem["status"] as? Int == 404)
         #expect(problem["requestId"] as? String == missing.header("X-Request-Id"))
 

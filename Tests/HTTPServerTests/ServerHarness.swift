@@ -20,7 +20,7 @@ func startTestServer(
     maxBodyBytes: Int = 4096, maxHeaderBytes: Int = 8192, handlerTimeout: Duration = .seconds(30),
     counter: HitCounter = HitCounter()
 ) throws -> MicroHTTPServer {
-    var router = Router()
+    var router = Router(problemTypePrefix: "urn:test:problem:")
     router.get("/hello/:name") { request in
         counter.hit(request.path, from: request.remoteAddress)
         let name = request.pathParameters["name"] ?? "?"

@@ -86,7 +86,8 @@ struct RetryAndFaultTests {
         } catch {
             #expect(error.kind == .rateLimited && error.retryAfter == .seconds(60))
         }
-        #expect(ContinuousClock.now - started < .seconds(2))
+        // The 60 s wait is refused: far below it even on a loaded machine (the answer itself is immediate).
+        #expect(ContinuousClock.now - started < .seconds(30))
         #expect(h.emulator.callCount("GET /v1/me") == 1)
     }
 
@@ -117,7 +118,7 @@ struct RetryAndFaultTests {
         let h = try Harness.start(
             retry: RetryPolicy(maxAttempts: 2, baseDelay: .milliseconds(5)), timeout: .seconds(1))
         defer { Task { await h.emulator.stop() } }
-        h.emulator.inject(Fault(route: "GET /v1/me", latencyMs: 4000, times: 2))
+        h.emulator.inject(Fault(route: "GET /v1/me", latencyMs: 60_000, times: 2))
         let started = ContinuousClock.now
         do {
             _ = try await h.management.me(token: h.service)
@@ -126,7 +127,8 @@ struct RetryAndFaultTests {
             #expect(error.kind == .timeout && error.isTransient && error.mayHaveBeenApplied)
         }
         let elapsed = ContinuousClock.now - started
-        #expect(elapsed >= .milliseconds(1900) && elapsed < .milliseconds(3500))  // two 1 s attempts, not the 4 s answers
+        // Two 1 s attempts, never the 60 s answers: the upper bound leaves a loaded machine lots of room.
+        #expect(elapsed >= .milliseconds(1900) && elapsed < .seconds(30))
         #expect(h.emulator.callCount("GET /v1/me") == 2)
     }
 

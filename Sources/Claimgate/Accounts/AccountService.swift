@@ -1,51 +1,58 @@
 import Foundation
 import HTTPServer
 import PrismaAPI
+import Secrets
 import Storage
+
+/// Why an operation on a connected account did not happen.
+public enum AccountError: Error, Sendable, Equatable {
+    case notFound
+    /// The user's grant was revoked or expired: they must sign in again.
+    case needsReauth
+    /// Prisma could not refresh the token; the stored grant is unchanged.
+    case upstreamUnavailable
+}
+
+extension AccountError: ProblemConvertible {
+    var problem: ProblemDetails {
+        switch self {
+        case .notFound:
+            return ProblemDetails(status: 404, code: "account-not-found", title: "Not Found", detail: "No account with this id.")
+        case .needsReauth:
+            return ProblemDetails(
+                status: 409, code: "needs-reauth", title: "Conflict",
+                detail: "The user's Prisma grant was revoked or expired. Ask the user to sign in again (claim or reconnect).")
+        case .upstreamUnavailable:
+            return ProblemDetails(
+                status: 503, code: "upstream-unavailable", title: "Service Unavailable",
+                detail: "Prisma could not refresh the token right now; the grant is unchanged. Retry.", headers: ["Retry-After": "5"])
+        }
+    }
+}
 
 /// Partner operations on connected accounts (the grants of users who claimed a database).
 struct AccountService: Sendable {
     let database: Database
     let tokens: AccountTokens
 
-    static let notFound = ProblemDetails(status: 404, code: "account-not-found", title: "Not Found", detail: "No account with this id.")
-
     /// `GET /v1/accounts?reference=`.
-    func list(reference: String?) async -> APIReply {
-        guard let rows = try? await database.read({ try AccountsRepository.list(reference: reference, in: $0) }) else {
-            return .problem(ProblemDetails(status: 503, code: "storage-unavailable", title: "Service Unavailable"))
-        }
-        let data = rows.map { AccountView(account: $0.0, databases: $0.databases, createdAt: $0.created) }
-        return APIReply(status: 200, body: JSON.encode(ListBody(data: data)))
+    func list(reference: String?) async throws -> [(account: AccountRecord, databases: [String], created: Int64)] {
+        try await database.read { try AccountsRepository.list(reference: reference, in: $0) }
+            .map { (account: $0.0, databases: $0.databases, created: $0.created) }
     }
 
     /// `POST /v1/accounts/{id}/access-token`: a valid access token, refreshed when needed.
-    func accessToken(_ id: String) async -> APIReply {
-        switch await tokens.accessToken(accountID: id) {
-        case .token(let token, let expiresAt):
-            let body: [String: JSONValue] = [
-                "accessToken": .string(token.value), "tokenType": .string("Bearer"),
-                "expiresAt": expiresAt.map { .string(Timestamp.string(milliseconds: $0)) } ?? .null,
-            ]
-            return APIReply(status: 200, body: JSON.encode(body), headers: ["Cache-Control": "no-store"])
-        case .notFound:
-            return .problem(AccountService.notFound)
-        case .needsReauth:
-            return .problem(ProblemDetails(
-                status: 409, code: "needs-reauth", title: "Conflict",
-                detail: "The user's Prisma grant was revoked or expired. Ask the user to sign in again (claim or reconnect)."))
-        case .unavailable:
-            return .problem(ProblemDetails(
-                status: 503, code: "upstream-unavailable", title: "Service Unavailable",
-                detail: "Prisma could not refresh the token right now; the grant is unchanged. Retry."), headers: ["Retry-After": "5"])
+    func accessToken(_ id: String) async throws -> (Secret, expiresAt: Int64?) {
+        switch try await tokens.accessToken(accountID: id) {
+        case .token(let token, let expiresAt): return (token, expiresAt)
+        case .notFound: throw AccountError.notFound
+        case .needsReauth: throw AccountError.needsReauth
+        case .unavailable: throw AccountError.upstreamUnavailable
         }
     }
 
     /// `DELETE /v1/accounts/{id}`: forgets the grant.
-    func delete(_ id: String) async -> APIReply {
-        guard let deleted = try? await database.write({ try AccountsRepository.delete(id, in: $0) }) else {
-            return .problem(ProblemDetails(status: 503, code: "storage-unavailable", title: "Service Unavailable"))
-        }
-        return deleted ? APIReply(status: 204, body: []) : .problem(AccountService.notFound)
+    func delete(_ id: String) async throws {
+        guard try await database.write({ try AccountsRepository.delete(id, in: $0) }) else { throw AccountError.notFound }
     }
 }

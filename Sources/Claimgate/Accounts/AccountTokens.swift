@@ -17,7 +17,7 @@ public actor AccountTokens {
     let box: SecretBox
     let clock: any WallClock
     let logger: Logger
-    private var refreshing: [String: Task<Outcome, Never>] = [:]
+    private var refreshing: [String: Task<Outcome, any Error>] = [:]
     static let margin: Int64 = 60_000
 
     public enum Outcome: Sendable {
@@ -40,33 +40,35 @@ public actor AccountTokens {
     static func accessContext(_ id: String) -> String { "accounts.access_token:\(id)" }
     static func refreshContext(_ id: String) -> String { "accounts.refresh_token:\(id)" }
 
-    public func accessToken(accountID: String) async -> Outcome {
-        guard let account = try? await database.read({ try AccountsRepository.find(accountID, in: $0) }) else { return .notFound }
+    /// Throws the storage module's error when the grant cannot be read or recorded.
+    public func accessToken(accountID: String) async throws -> Outcome {
+        guard let account = try await database.read({ try AccountsRepository.find(accountID, in: $0) }) else { return .notFound }
         guard account.status == "active" else { return .needsReauth }
         let now = clock.milliseconds()
+        // An access token that cannot be opened (key rotated) is simply refreshed: losing it is right.
         if let expires = account.accessExpiresAt, expires > now + AccountTokens.margin,
            let access = try? box.openString(account.accessToken, context: AccountTokens.accessContext(accountID)) {
             return .token(Secret(access), expiresAt: expires)
         }
-        if let running = refreshing[accountID] { return await running.value }
-        let task = Task { await self.refresh(account) }
+        if let running = refreshing[accountID] { return try await running.value }
+        let task = Task { try await self.refresh(account) }
         refreshing[accountID] = task
-        let outcome = await task.value
-        refreshing[accountID] = nil
-        return outcome
+        defer { refreshing[accountID] = nil }
+        return try await task.value
     }
 
-    private func refresh(_ account: AccountRecord) async -> Outcome {
+    private func refresh(_ account: AccountRecord) async throws -> Outcome {
+        // An unreadable refresh token is as good as none: the user must sign in again.
         guard let oauth,
               let sealed = account.refreshToken,
               let refreshToken = try? box.openString(sealed, context: AccountTokens.refreshContext(account.id)) else {
-            return await needsReauth(account, reason: "no usable refresh token")
+            return try await needsReauth(account, reason: "no usable refresh token")
         }
         let tokens: OAuthTokens
         do {
             tokens = try await oauth.refresh(Secret(refreshToken))
         } catch where error.oauthError == "invalid_grant" || error.oauthError == "invalid_client" {
-            return await needsReauth(account, reason: error.oauthError ?? "invalid_grant")
+            return try await needsReauth(account, reason: error.oauthError ?? "invalid_grant")
         } catch {
             logger.warning("token refresh failed", metadata: ["account_id": "\(account.id)", "error": "\(error)"])
             return .unavailable
@@ -80,17 +82,18 @@ public actor AccountTokens {
                 try AccountsRepository.updateTokens(account.id, access: access, refresh: refresh, expiresAt: expiresAt, now: now, in: $0)
             }
         } catch {
-            // The rotated refresh token could not be kept: the old one is now spent, so the grant is lost.
+            // The rotated refresh token could not be kept: the old one is now spent, so the grant is
+            // lost. Said loudly, and the storage error goes to the caller (503).
             logger.error("rotated tokens not stored", metadata: ["account_id": "\(account.id)", "error": "\(error)"])
-            return .unavailable
+            throw error
         }
         logger.info("access token refreshed", metadata: ["account_id": "\(account.id)"])
         return .token(tokens.accessToken, expiresAt: expiresAt)
     }
 
-    private func needsReauth(_ account: AccountRecord, reason: String) async -> Outcome {
+    private func needsReauth(_ account: AccountRecord, reason: String) async throws -> Outcome {
         let now = clock.milliseconds()
-        _ = try? await database.write { db in
+        try await database.write { db in
             if try AccountsRepository.markNeedsReauth(account.id, now: now, in: db),
                let updated = try AccountsRepository.find(account.id, in: db) {
                 try EventLog.record(.needsReauth, account: AccountView(account: updated), now: now, in: db)

@@ -77,14 +77,6 @@ enum ClaimPages {
         return page(title: title, body)
     }
 
-    static func retry(title: String, _ text: String, action: String) -> String {
-        page(title: title, """
-            <h1>\(escape(title))</h1>
-            <p>\(escape(text))</p>
-            <form method="post" action="\(escape(action))"><button type="submit">Try again</button></form>
-            """)
-    }
-
     static func success(name: String, consoleURL: String) -> String {
         page(title: "Database claimed", """
             <span class="badge">Prisma Postgres</span>

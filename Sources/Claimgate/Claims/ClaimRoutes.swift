@@ -6,12 +6,14 @@ import HTTPServer
 struct ClaimRoutes {
     let service: ClaimService
     let limiter: RateLimiter
+    let storageFaults: StorageFaults
     let securePublicURL: Bool
     let securityHeaders: HTTPHeaders
 
-    init(service: ClaimService, limiter: RateLimiter, publicURL: String, authURL: String) {
+    init(service: ClaimService, limiter: RateLimiter, storageFaults: StorageFaults, publicURL: String, authURL: String) {
         self.service = service
         self.limiter = limiter
+        self.storageFaults = storageFaults
         securePublicURL = publicURL.lowercased().hasPrefix("https://")
         var headers = HTTPHeaders()
         let auth = URLComponents(string: authURL)
@@ -28,49 +30,44 @@ struct ClaimRoutes {
     var cookieName: String { securePublicURL ? "__Host-claimgate_oauth" : "claimgate_oauth" }
 
     func register(in router: inout Router) {
-        router.get("/claim/:token") { request in await limited(request) {
+        let chain: [any HTTPMiddleware] = [
+            PageSecurityHeaders(headers: securityHeaders),
+            ClaimPageErrors(storageFaults: storageFaults),
+            ClientRateLimit(limiter: limiter),
+        ]
+        router.get("/claim/:token", middleware: chain) { request in
             let token = request.pathParameters["token"] ?? ""
-            let state = await service.inspect(token: token)
+            let state = try await service.inspect(token: token)
             if case .claimable(let record) = state {
-                return page(200, ClaimPages.claim(
+                return .html(ClaimPages.claim(
                     name: record.name, region: record.region, expiresAt: record.expiresAt,
                     now: service.clock.milliseconds(), action: "/claim/\(token)"))
             }
             return linkPage(state)
-        } }
-        router.post("/claim/:token") { request in await limited(request) {
+        }
+        router.post("/claim/:token", middleware: chain) { request in
             let token = request.pathParameters["token"] ?? ""
             let nonce = cookie(request).flatMap { SecureRandom.isToken($0) ? $0 : nil } ?? SecureRandom.token()
-            switch await service.start(token: token, browserNonce: nonce) {
+            switch try await service.start(token: token, browserNonce: nonce) {
             case .redirect(let url):
                 var flags = "HttpOnly; SameSite=Lax; Path=/; Max-Age=600"
                 if securePublicURL { flags += "; Secure" }
-                var headers = securityHeaders
-                headers.add("Set-Cookie", "\(cookieName)=\(nonce); \(flags)")
-                return .seeOther(url.absoluteString, headers: headers)
+                return .seeOther(url.absoluteString, headers: ["Set-Cookie": "\(cookieName)=\(nonce); \(flags)"])
             case .notClaimable(let state):
                 return linkPage(state)
             case .unavailable:
-                return page(503, ClaimPages.message(
-                    title: "Claiming is unavailable", "Claimgate cannot start a Prisma sign-in right now. Please try again later."))
+                return .html(ClaimPages.message(
+                    title: "Claiming is unavailable", "Claimgate cannot start a Prisma sign-in right now. Please try again later."), status: 503)
             }
-        } }
-        router.get("/oauth/callback") { request in await limited(request) {
+        }
+        router.get("/oauth/callback", middleware: chain) { request in
+            // HEAD (which the router serves with GET) must not consume a sign-in.
             guard request.method == "GET" else { return page(405, ClaimPages.message(title: "Not allowed", "Use the link Prisma sent you back with.")) }
             guard let parameters = callbackParameters(request) else {
                 return result(.rejected("The sign-in answer is malformed."))
             }
-            return result(await service.callback(parameters, browserNonce: cookie(request)))
-        } }
-    }
-
-    /// Answers 429 (with `Retry-After`) when the client address is over its limit.
-    func limited(_ request: HTTPRequest, _ body: () async -> HTTPResponse) async -> HTTPResponse {
-        guard let wait = limiter.acquire(request.remoteAddress ?? "unknown") else { return await body() }
-        var response = page(429, ClaimPages.message(
-            title: "Too many attempts", "Please wait a minute, then open your claim link again."))
-        response.headers.set("Retry-After", String(wait))
-        return response
+            return result(try await service.callback(parameters, browserNonce: cookie(request)))
+        }
     }
 
     /// One value each of `state`, `code`, `error`, `iss`, within sane lengths; nil otherwise.
@@ -100,9 +97,7 @@ struct ClaimRoutes {
     }
 
     func page(_ status: Int, _ html: String) -> HTTPResponse {
-        var response = HTTPResponse.html(html, status: status)
-        for field in securityHeaders { response.headers.set(field.name, field.value) }
-        return response
+        .html(html, status: status)
     }
 
     func linkPage(_ state: ClaimService.LinkState) -> HTTPResponse {
@@ -136,10 +131,10 @@ struct ClaimRoutes {
         case .rejected(let reason):
             return page(400, ClaimPages.message(
                 title: "We could not verify this sign-in", reason + " Open your claim link again to start over."))
-        case .denied(let token):
-            let text = "You chose not to authorize the claim at Prisma. The database is still waiting for you."
-            if let token { return page(200, ClaimPages.retry(title: "Claim not authorized", text, action: "/claim/\(token)")) }
-            return page(200, ClaimPages.message(title: "Claim not authorized", text + " Open your claim link to try again."))
+        case .denied:
+            return page(200, ClaimPages.message(
+                title: "Claim not authorized",
+                "You chose not to authorize the claim at Prisma. The database is still waiting for you: open your claim link again to try once more."))
         case .alreadyClaimed:
             return linkPage(.claimed)
         case .inProgress:
@@ -147,9 +142,16 @@ struct ClaimRoutes {
                 title: "A claim is already in progress", "This database is being claimed in another tab or window. Open your claim link again in a moment to see the result."))
         case .linkGone(let state):
             return linkPage(state)
-        case .failed(let reason, let token):
-            if let token { return page(502, ClaimPages.retry(title: "The claim did not complete", reason, action: "/claim/\(token)")) }
+        case .failed(let reason):
             return page(502, ClaimPages.message(title: "The claim did not complete", reason + " Open your claim link to try again."))
+        case .linkReplaced:
+            return page(410, ClaimPages.message(
+                title: "This claim link was replaced",
+                "A newer link was issued for this database while you were signing in, so this sign-in cannot claim it. Ask the service that gave you the link for the current one."))
+        case .unconfirmed:
+            return page(202, ClaimPages.message(
+                title: "Your claim is being confirmed",
+                "Prisma did not confirm the move of the project yet. Claimgate checks with Prisma and finishes the claim if it happened; open your claim link again in a few minutes to see the result."))
         }
     }
 }

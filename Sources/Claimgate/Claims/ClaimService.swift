@@ -21,7 +21,7 @@ public final class ClaimService: Sendable {
     let keepTokens: Bool
     let logger: Logger
     static let stateLifetime: Int64 = 600_000
-    static let staleClaimLock: Int64 = 120_000
+    public static let staleClaimLock: Int64 = 120_000
 
     public init(database: Database, upstream: (any ClaimUpstream)?, box: SecretBox, clock: any WallClock,
                 publicURL: String, issuer: String, keepTokens: Bool = true, logger: Logger) {
@@ -51,10 +51,11 @@ public final class ClaimService: Sendable {
         case unavailable
     }
 
-    public func inspect(token: String) async -> LinkState {
+    /// Throws the storage module's error when the link cannot be looked up (never "not valid").
+    public func inspect(token: String) async throws -> LinkState {
         guard SecureRandom.isToken(token) else { return .unknown }
         let now = clock.milliseconds()
-        let found: (ClaimLink, DatabaseRecord?)? = try? await database.read { db in
+        let found: (ClaimLink, DatabaseRecord?)? = try await database.read { db in
             guard let link = try ClaimsRepository.link(tokenHash: Digest.sha256(token), in: db) else { return nil }
             return (link, try DatabasesRepository.find(link.databaseId, in: db))
         }
@@ -76,13 +77,13 @@ public final class ClaimService: Sendable {
         /// Send the browser to Prisma's sign-in (303).
         case redirect(URL)
         case notClaimable(LinkState)
-        /// No OAuth client configured, or storage failed.
+        /// No OAuth client configured.
         case unavailable
     }
 
     /// `POST /claim/<token>`: stores a fresh state (256 bits) and PKCE verifier, bound to the browser.
-    public func start(token: String, browserNonce: String) async -> Start {
-        let link = await inspect(token: token)
+    public func start(token: String, browserNonce: String) async throws -> Start {
+        let link = try await inspect(token: token)
         guard case .claimable(let record) = link else { return .notClaimable(link) }
         guard let upstream else { return .unavailable }
         let state = SecureRandom.token()
@@ -94,14 +95,9 @@ public final class ClaimService: Sendable {
             databaseId: record.id, claimToken: box.seal(token, context: "oauth_states.claim_token:\(context)"),
             verifier: box.seal(verifier.value, context: "oauth_states.verifier:\(context)"),
             browserHash: Digest.sha256(browserNonce), expiresAt: now + ClaimService.stateLifetime, consumedAt: nil)
-        do {
-            try await database.write { db in
-                try ClaimsRepository.pruneStates(before: now - 86_400_000, in: db)
-                try ClaimsRepository.insertState(stateHash: stateHash, record: stored, now: now, in: db)
-            }
-        } catch {
-            logger.error("cannot store an OAuth state", metadata: ["error": "\(error)"])
-            return .unavailable
+        try await database.write { db in
+            try ClaimsRepository.pruneStates(before: now - 86_400_000, in: db)
+            try ClaimsRepository.insertState(stateHash: stateHash, record: stored, now: now, in: db)
         }
         return .redirect(upstream.authorizationURL(
             redirectURI: redirectURI, state: Secret(state), codeChallenge: PKCE.challenge(for: verifier.value)))
@@ -126,16 +122,20 @@ public final class ClaimService: Sendable {
         case claimed(name: String, consoleURL: String)
         /// The request did not come from a sign-in we started in this browser (or was replayed).
         case rejected(String)
-        /// The user said no at Prisma; the link still works (the token lets the page link back).
-        case denied(claimToken: String?)
+        /// The user said no at Prisma; the link still works.
+        case denied
         case alreadyClaimed
         case inProgress
         case linkGone(LinkState)
         /// Sign-in or transfer failed; the database is claimable again.
-        case failed(String, claimToken: String?)
+        case failed(String)
+        /// The link that started this sign-in was replaced or revoked meanwhile.
+        case linkReplaced
+        /// Prisma did not confirm the transfer either way; the reconciler will settle it.
+        case unconfirmed
     }
 
-    public func callback(_ parameters: CallbackParameters, browserNonce: String?) async -> Callback {
+    public func callback(_ parameters: CallbackParameters, browserNonce: String?) async throws -> Callback {
         if let issuer = parameters.issuer, issuer != self.issuer { return .rejected("The answer came from an unexpected issuer.") }
         guard let state = parameters.state, SecureRandom.isToken(state) else {
             return .rejected("The sign-in answer has no valid state.")
@@ -146,43 +146,50 @@ public final class ClaimService: Sendable {
         let stateHash = Digest.sha256(state)
         let now = clock.milliseconds()
         // Consume the state exactly once, before any call to Prisma.
-        let consumed: OAuthStateRecord?
-        do {
-            consumed = try await database.write { db -> OAuthStateRecord? in
-                guard let record = try ClaimsRepository.state(stateHash: stateHash, in: db),
-                      try ClaimsRepository.consumeState(stateHash: stateHash, browserHash: Digest.sha256(browserNonce), now: now, in: db)
-                else { return nil }
-                return record
-            }
-        } catch {
-            return .failed("Claimgate could not record this step; nothing was changed.", claimToken: nil)
+        // A link revoked or replaced meanwhile ends the sign-in it started: the claim must be made
+        // with the link that is current now.
+        let consumed = try await database.write { db -> (OAuthStateRecord, linkCurrent: Bool)? in
+            guard let record = try ClaimsRepository.state(stateHash: stateHash, in: db),
+                  try ClaimsRepository.consumeState(stateHash: stateHash, browserHash: Digest.sha256(browserNonce), now: now, in: db)
+            else { return nil }
+            return (record, try ClaimService.linkIsCurrent(record, stateHash: stateHash, box: box, now: now, in: db))
         }
-        guard let stored = consumed else {
+        guard let (stored, linkCurrent) = consumed else {
             return .rejected("This sign-in is unknown, expired, already used, or was started in another browser.")
         }
-        let context = Digest.hex(stateHash)
-        let claimToken = try? box.openString(stored.claimToken, context: "oauth_states.claim_token:\(context)")
         if let error = parameters.error {
             logger.info("claim sign-in declined", metadata: ["database_id": "\(stored.databaseId)", "error": "\(error.prefix(40))"])
-            return .denied(claimToken: claimToken)
+            return .denied
         }
+        guard linkCurrent else {
+            logger.info("claim refused: its link was replaced", metadata: ["database_id": "\(stored.databaseId)"])
+            return .linkReplaced
+        }
+        // An unreadable verifier (encryption key changed since the sign-in started) cannot finish.
         guard let code = parameters.code, let upstream,
-              let verifier = try? box.openString(stored.verifier, context: "oauth_states.verifier:\(context)") else {
+              let verifier = try? box.openString(stored.verifier, context: "oauth_states.verifier:\(Digest.hex(stateHash))") else {
             return .rejected("The sign-in answer has no code.")
         }
-        return await complete(databaseID: stored.databaseId, code: Secret(code), verifier: Secret(verifier),
-                              claimToken: claimToken, upstream: upstream)
+        return try await complete(databaseID: stored.databaseId, code: Secret(code), verifier: Secret(verifier), upstream: upstream)
+    }
+
+    /// Whether the claim link that started a sign-in is still the database's current one.
+    static func linkIsCurrent(_ state: OAuthStateRecord, stateHash: [UInt8], box: SecretBox, now: Int64,
+                              in db: SQLiteConnection) throws -> Bool {
+        // A claim token that cannot be opened cannot be checked: treat the link as not current.
+        guard let token = try? box.openString(state.claimToken, context: "oauth_states.claim_token:\(Digest.hex(stateHash))"),
+              let link = try ClaimsRepository.link(tokenHash: Digest.sha256(token), in: db) else { return false }
+        return link.databaseId == state.databaseId && link.revokedAt == nil && link.expiresAt > now
     }
 
     /// Exchange, record the grant, transfer, mark claimed — under the database's claim lock.
-    private func complete(databaseID: String, code: Secret, verifier: Secret, claimToken: String?,
-                          upstream: any ClaimUpstream) async -> Callback {
+    private func complete(databaseID: String, code: Secret, verifier: Secret, upstream: any ClaimUpstream) async throws -> Callback {
         let now = clock.milliseconds()
-        let locked = (try? await database.write { db -> Bool in
+        let locked = try await database.write { db -> Bool in
             try ClaimsRepository.lockClaim(databaseId: databaseID, now: now, staleBefore: now - ClaimService.staleClaimLock, in: db)
-        }) ?? false
+        }
         guard locked else {
-            let record = try? await database.read { try DatabasesRepository.find(databaseID, in: $0) }
+            let record = try await database.read { try DatabasesRepository.find(databaseID, in: $0) }
             switch record?.status {
             case .claimed?: return .alreadyClaimed
             case .ready?: return .inProgress
@@ -190,21 +197,35 @@ public final class ClaimService: Sendable {
             default: return .linkGone(.expired)
             }
         }
-        let outcome = await transfer(databaseID: databaseID, code: code, verifier: verifier, upstream: upstream)
-        if case .claimed = outcome { return outcome }
-        let failed = clock.milliseconds()
-        _ = try? await database.write { db in
-            try ClaimsRepository.unlockClaim(databaseId: databaseID, in: db)
-            if case .failed(let message, _) = outcome, let record = try DatabasesRepository.find(databaseID, in: db) {
-                try EventLog.record(.claimFailed, database: record, extras: ["reason": .string(message)], now: failed, in: db)
-            }
+        let outcome: Callback
+        do {
+            outcome = try await transfer(databaseID: databaseID, code: code, verifier: verifier, upstream: upstream)
+        } catch {
+            // Storage failed mid-claim. Releasing the lock is best effort: it goes stale by itself
+            // after `staleClaimLock`, and a transfer mark (if one was written) keeps the database
+            // out of new claims until the reconciler settles it. The storage error is what counts.
+            _ = try? await database.write { try ClaimsRepository.unlockClaim(databaseId: databaseID, in: $0) }
+            throw error
         }
-        if case .failed(let message, _) = outcome { return .failed(message, claimToken: claimToken) }
-        return outcome
+        switch outcome {
+        case .claimed, .unconfirmed: return outcome
+        case .failed(let message):
+            let failed = clock.milliseconds()
+            try await database.write { db in
+                try ClaimsRepository.unlockClaim(databaseId: databaseID, in: db)
+                if let record = try DatabasesRepository.find(databaseID, in: db) {
+                    try EventLog.record(.claimFailed, database: record, extras: ["reason": .string(message)], now: failed, in: db)
+                }
+            }
+            return outcome
+        default:
+            try await database.write { try ClaimsRepository.unlockClaim(databaseId: databaseID, in: $0) }
+            return outcome
+        }
     }
 
-    private func transfer(databaseID: String, code: Secret, verifier: Secret, upstream: any ClaimUpstream) async -> Callback {
-        guard let record = try? await database.read({ try DatabasesRepository.find(databaseID, in: $0) }),
+    private func transfer(databaseID: String, code: Secret, verifier: Secret, upstream: any ClaimUpstream) async throws -> Callback {
+        guard let record = try await database.read({ try DatabasesRepository.find(databaseID, in: $0) }),
               record.status == .ready, let projectID = record.projectId else { return .linkGone(.expired) }
         let tokens: OAuthTokens
         let principal: Principal
@@ -213,25 +234,32 @@ public final class ClaimService: Sendable {
             principal = try await upstream.me(token: tokens.accessToken)
         } catch {
             logger.warning("claim sign-in failed", metadata: ["database_id": "\(databaseID)", "error": "\(error)"])
-            return .failed("Prisma did not complete the sign-in. Nothing was changed; you can try again.", claimToken: nil)
+            return .failed("Prisma did not complete the sign-in. Nothing was changed; you can try again.")
         }
         guard let workspace = principal.workspace else {
-            return .failed("Prisma did not say which workspace you chose. Nothing was changed; try again.", claimToken: nil)
+            return .failed("Prisma did not say which workspace you chose. Nothing was changed; try again.")
         }
+        // Recorded before the request leaves: whatever happens next, the reconciler can settle it.
+        let started = clock.milliseconds()
+        guard try await database.write({
+            try TransfersRepository.markStarted(databaseId: databaseID, workspaceId: workspace.id, now: started, in: $0)
+        }) else { return .linkGone(.expired) }
         var moved = false
+        /// Some attempt failed in a way that may hide a transfer that happened (timeout, dropped answer, 5xx).
+        var ambiguous = false
         var lastError: PrismaError?
         for attempt in 0..<3 {
-            if attempt > 0 { try? await Task.sleep(for: .milliseconds(200 * (1 << attempt))) }
+            if attempt > 0 { try? await Task.sleep(for: .milliseconds(200 * (1 << attempt))) }  // cancellation only shortens the pause
             do {
                 try await upstream.transfer(projectID: projectID, recipient: tokens.accessToken)
                 moved = true
                 break
             } catch {
                 lastError = error
+                ambiguous = ambiguous || error.mayHaveBeenApplied
                 // A 409 or an ambiguous failure may hide a transfer that happened: the user's token
-                // sees the project once it moved.
-                if let seen = try? await upstream.project(id: projectID, token: tokens.accessToken),
-                   seen.workspace.id == workspace.id {
+                // sees the project once it moved. Not seeing it proves nothing (listing may lag).
+                if let seen = try? await upstream.project(id: projectID, token: tokens.accessToken), seen.workspace.id == workspace.id {
                     moved = true
                     break
                 }
@@ -239,18 +267,24 @@ public final class ClaimService: Sendable {
             }
         }
         guard moved else {
-            logger.warning("transfer failed", metadata: ["database_id": "\(databaseID)", "error": "\(lastError.map { "\($0)" } ?? "")"])
+            logger.warning("transfer failed", metadata: [
+                "database_id": "\(databaseID)", "ambiguous": "\(ambiguous)", "error": "\(lastError.map { "\($0)" } ?? "")",
+            ])
+            // It may have happened: keep the mark (and the lock) for the reconciler to settle.
+            if ambiguous { return .unconfirmed }
+            let now = clock.milliseconds()
+            try await database.write { try TransfersRepository.release(databaseId: databaseID, now: now, in: $0) }
             let reason = lastError?.kind == .conflict
                 ? "Prisma could not move the project into that workspace (it may be at its plan limit). Try again and pick another workspace."
                 : "Prisma could not move the project right now. Nothing was lost; try again in a moment."
-            return .failed(reason, claimToken: nil)
+            return .failed(reason)
         }
         let finished = clock.milliseconds()
         let box = self.box
         let userID = principal.user?.id ?? "unknown"
         let email = principal.user?.email
+        let keepTokens = self.keepTokens
         do {
-            let keepTokens = self.keepTokens
             try await database.write { db in
                 var accountID: String?
                 if keepTokens {
@@ -270,7 +304,12 @@ public final class ClaimService: Sendable {
                 }
             }
         } catch {
-            logger.error("transferred but not recorded", metadata: ["database_id": "\(databaseID)", "error": "\(error)"])
+            // The project moved but the record failed: the transfer mark stays, and the reconciler
+            // records the claim once storage works again.
+            logger.error("transferred but not recorded; the reconciler will record it", metadata: [
+                "database_id": "\(databaseID)", "error": "\(error)",
+            ])
+            throw error
         }
         logger.info("database claimed", metadata: ["database_id": "\(databaseID)", "workspace_id": "\(workspace.id)"])
         return .claimed(name: record.name, consoleURL: ClaimService.consoleURL(
@@ -278,11 +317,12 @@ public final class ClaimService: Sendable {
     }
 
     /// Re-issues the claim link of a ready database, revoking the previous one.
-    public func reissue(databaseID: String) async -> (url: String, expiresAt: Int64)? {
+    public func reissue(databaseID: String) async throws -> (url: String, expiresAt: Int64) {
         let token = SecureRandom.token()
         let now = clock.milliseconds()
-        return try? await database.write { db -> (String, Int64)? in
-            guard let record = try DatabasesRepository.find(databaseID, in: db), record.status == .ready else { return nil }
+        return try await database.write { db -> (String, Int64) in
+            guard let record = try DatabasesRepository.find(databaseID, in: db) else { throw ProvisioningError.databaseNotFound }
+            guard record.status == .ready else { throw ProvisioningError.notClaimable }
             try DatabasesRepository.revokeClaimLinks(databaseId: databaseID, now: now, in: db)
             try DatabasesRepository.insertClaimLink(tokenHash: Digest.sha256(token), databaseId: databaseID, now: now,
                                                     expiresAt: record.expiresAt, in: db)

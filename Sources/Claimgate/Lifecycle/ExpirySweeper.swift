@@ -24,22 +24,21 @@ public struct ExpirySweeper: Sendable {
     }
 
     @discardableResult
-    public func runOnce() async -> Report {
+    public func runOnce() async throws -> Report {
         var report = Report()
         let now = clock.milliseconds()
         let lead = Int64(leadSeconds) * 1000
-        if let soon = try? await database.read({ try DatabasesRepository.expiringSoon(now: now, lead: lead, in: $0) }) {
-            for record in soon {
-                _ = try? await database.write { db in
-                    try DatabasesRepository.markExpiringNotified(record.id, now: now, in: db)
-                    try EventLog.record(.expiring, database: record, now: now, in: db)
-                }
-                report.warned += 1
+        let soon = try await database.read { try DatabasesRepository.expiringSoon(now: now, lead: lead, in: $0) }
+        for record in soon {
+            try await database.write { db in
+                try DatabasesRepository.markExpiringNotified(record.id, now: now, in: db)
+                try EventLog.record(.expiring, database: record, now: now, in: db)
             }
+            report.warned += 1
         }
-        let due = (try? await database.read {
+        let due = try await database.read {
             try DatabasesRepository.expiredDue(now: now, staleLockBefore: now - ClaimService.staleClaimLock, limit: 100, in: $0)
-        }) ?? []
+        }
         for record in due {
             if Task.isCancelled { break }
             if let projectID = record.projectId {
@@ -51,7 +50,7 @@ public struct ExpirySweeper: Sendable {
                     let attempts = record.deleteAttempts + 1
                     let delay = min(3600, 10 << min(attempts, 20))
                     let next = clock.milliseconds() + Int64(Double(delay) * Double.random(in: 0.8...1.0) * 1000)
-                    _ = try? await database.write { try DatabasesRepository.scheduleDeleteRetry(record.id, next: next, in: $0) }
+                    try await database.write { try DatabasesRepository.scheduleDeleteRetry(record.id, next: next, in: $0) }
                     logger.warning("expired database not deleted yet", metadata: [
                         "database_id": "\(record.id)", "attempt": "\(attempts)", "error": "\(error)",
                     ])
@@ -60,12 +59,14 @@ public struct ExpirySweeper: Sendable {
                 }
             }
             let finished = clock.milliseconds()
-            let gone = (try? await database.write { db -> Bool in
+            // The project is gone upstream; if this record fails, the next pass finds it gone (404)
+            // and records it then.
+            let gone = try await database.write { db -> Bool in
                 guard try DatabasesRepository.markGone(record.id, status: .expired, now: finished, in: db),
                       let updated = try DatabasesRepository.find(record.id, in: db) else { return false }
                 try EventLog.record(.expired, database: updated, now: finished, in: db)
                 return true
-            }) ?? false
+            }
             if gone {
                 report.expired += 1
                 logger.info("database expired and deleted", metadata: ["database_id": "\(record.id)"])

@@ -36,23 +36,23 @@ public struct WebhookDispatcher: Sendable {
 
     /// Delivers what is due (up to 8 at once); returns how many were delivered.
     @discardableResult
-    public func runOnce() async -> Int {
+    public func runOnce() async throws -> Int {
         let now = clock.milliseconds()
-        guard let events = try? await database.read({ try EventsRepository.deliverable(now: now, limit: 64, in: $0) }),
-              !events.isEmpty else { return 0 }
+        let events = try await database.read { try EventsRepository.deliverable(now: now, limit: 64, in: $0) }
+        guard !events.isEmpty else { return 0 }
         var delivered = 0
-        await withTaskGroup(of: Bool.self) { group in
+        try await withThrowingTaskGroup(of: Bool.self) { group in
             var index = 0
             for _ in 0..<min(8, events.count) {
                 let event = events[index]
-                group.addTask { await self.deliver(event) }
+                group.addTask { try await self.deliver(event) }
                 index += 1
             }
-            while let ok = await group.next() {
+            while let ok = try await group.next() {
                 if ok { delivered += 1 }
                 if index < events.count {
                     let event = events[index]
-                    group.addTask { await self.deliver(event) }
+                    group.addTask { try await self.deliver(event) }
                     index += 1
                 }
             }
@@ -60,7 +60,9 @@ public struct WebhookDispatcher: Sendable {
         return delivered
     }
 
-    private func deliver(_ event: EventRecord) async -> Bool {
+    /// Sends one event; its outcome is recorded, and a storage failure to record it is thrown
+    /// (the event then stays due and is sent again: webhooks are at-least-once, keyed by `webhook-id`).
+    private func deliver(_ event: EventRecord) async throws -> Bool {
         let body = Array(event.payload.utf8)
         let timestamp = clock.milliseconds() / 1000
         let request = TransportRequest(
@@ -76,7 +78,7 @@ public struct WebhookDispatcher: Sendable {
             let response = try await transport.send(request)
             if (200..<300).contains(response.status) {
                 let now = clock.milliseconds()
-                _ = try? await database.write { try EventsRepository.markDelivered(id: event.id, now: now, in: $0) }
+                try await database.write { try EventsRepository.markDelivered(id: event.id, now: now, in: $0) }
                 return true
             }
             outcome = "HTTP \(response.status)"
@@ -85,13 +87,13 @@ public struct WebhookDispatcher: Sendable {
         }
         let now = clock.milliseconds()
         if now - event.createdAt > WebhookDispatcher.giveUpAfter {
-            _ = try? await database.write { try EventsRepository.markFailed(id: event.id, error: outcome, in: $0) }
+            try await database.write { try EventsRepository.markFailed(id: event.id, error: outcome, in: $0) }
             logger.error("webhook given up", metadata: ["event_id": "\(event.id)", "type": "\(event.type)", "error": "\(outcome)"])
             return false
         }
         let delay = min(21_600, 5 << min(event.attempts, 20))
         let next = now + Int64(Double(delay) * Double.random(in: 0.8...1.0) * 1000)
-        _ = try? await database.write { try EventsRepository.markRetry(id: event.id, nextAttemptAt: next, error: outcome, in: $0) }
+        try await database.write { try EventsRepository.markRetry(id: event.id, nextAttemptAt: next, error: outcome, in: $0) }
         logger.warning("webhook not delivered", metadata: [
             "event_id": "\(event.id)", "type": "\(event.type)", "attempt": "\(event.attempts + 1)", "error": "\(outcome)",
         ])

@@ -1,5 +1,6 @@
 import Foundation
 import HTTPServer
+import Logging
 import Prometheus
 import Storage
 
@@ -8,6 +9,7 @@ struct OperationsRoutes {
     let database: Database
     let metrics: HTTPMetrics
     let upstream: UpstreamHealth
+    let storageFaults: StorageFaults
 
     func register(in router: inout Router) {
         // Liveness answers on the polling thread: it never queues behind handler work.
@@ -16,17 +18,16 @@ struct OperationsRoutes {
         }
         router.get("/readyz") { request in
             guard await database.isReachable() else {
-                return ProblemDetails(
+                throw ProblemDetails(
                     status: 503, code: "not-ready", title: "Service Unavailable",
-                    detail: "The database is not reachable.", extensions: ["database": "unreachable"]
-                ).response(requestID: request.requestID)
+                    detail: "The database is not reachable.", extensions: ["database": "unreachable"])
             }
             // Prisma being down degrades the service but does not make it unready: intents are
             // still recorded and finished when Prisma is back.
             return .json(Array(#"{"status":"ready","checks":{"database":"ok","prisma":"\#(upstream.status)"}}"#.utf8))
         }
-        router.get("/metrics") { _ in
-            await updateGauges()
+        router.get("/metrics") { request in
+            await updateGauges(logger: request.logger)
             return HTTPResponse(
                 status: 200, headers: ["Content-Type": "text/plain; version=0.0.4; charset=utf-8"],
                 body: metrics.exposition())
@@ -34,13 +35,21 @@ struct OperationsRoutes {
     }
 
     /// Fleet and backlog gauges, refreshed at each scrape.
-    func updateGauges() async {
+    func updateGauges(logger: Logger) async {
         let registry = metrics.registry
         registry.makeGauge(descriptor: MetricNameDescriptor(
             namespace: "claimgate", subsystem: "prisma", metricName: "consecutive_failures", unitName: "",
             helpText: "Prisma calls that failed in a row (5xx, timeouts, dropped connections)."))
             .set(Double(upstream.consecutiveFailures))
-        guard let counts = try? await database.read({ try OperationsRepository.counts(in: $0) }) else { return }
+        let counts: OperationsRepository.Counts
+        do {
+            counts = try await database.read { try OperationsRepository.counts(in: $0) }
+        } catch {
+            // The scrape still answers (request and error counters matter most during an outage);
+            // the fleet gauges keep their last values and the failure is counted.
+            storageFaults.record(error, during: "metrics gauges", logger: logger)
+            return
+        }
         for status in DatabaseStatus.allCases {
             registry.makeGauge(
                 descriptor: MetricNameDescriptor(namespace: "claimgate", metricName: "databases", unitName: "",

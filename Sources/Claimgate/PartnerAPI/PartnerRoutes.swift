@@ -1,106 +1,121 @@
 import Foundation
 import HTTPServer
 import PrismaAPI
+import Storage
 
-/// The partner API under `/v1`: authentication, idempotency-key checks, and the provisioning
-/// operations, every error a problem document.
+/// The partner API under `/v1`: wire formats in and out. Authentication and error translation are
+/// middleware around every route; the services below return domain values and throw domain errors.
 struct PartnerRoutes {
     let service: ProvisioningService
     let claims: ClaimService
     let accounts: AccountService
     let authenticator: PartnerAuthenticator
+    let storageFaults: StorageFaults
     let openAPIDocument: [UInt8]?
 
     func register(in router: inout Router) {
-        router.post("/v1/databases") { request in await authenticated(request) { principal in
-            let key: String?
-            switch idempotencyKey(request, principal) {
-            case .failure(let problem): return problem.response(requestID: request.requestID)
-            case .success(let value): key = value
+        let chain: [any HTTPMiddleware] = [PartnerErrorMiddleware(storageFaults: storageFaults), PartnerAuthentication(authenticator: authenticator)]
+        router.post("/v1/databases", middleware: chain) { request in
+            let principal = try request.principal.orThrow()
+            let key = try idempotencyKey(request, principal)
+            switch try await service.create(body: request.body, principal: principal.id, idempotencyKey: key) {
+            case .created(let id, let body):
+                return json(body, status: 201, extra: ["Location": "/v1/databases/\(id)"])
+            case .replayed(let status, let body):
+                var headers: HTTPHeaders = ["Idempotent-Replayed": "true"]
+                if status >= 400 { headers.set("Content-Type", "application/problem+json") }
+                return json(body, status: status, extra: headers)
             }
-            return reply(await service.create(body: request.body, principal: principal.id, idempotencyKey: key), request)
-        } }
-        router.get("/v1/databases") { request in await authenticated(request) { _ in
+        }
+        router.get("/v1/databases", middleware: chain) { request in
             for name in ["status", "reference", "limit", "cursor"] where request.queryValues(name).count > 1 {
-                return ProvisionRequest.invalid(name, "must be given once.").asQuery.response(requestID: request.requestID)
+                throw ProvisioningError.invalidQuery(name, "must be given once.")
             }
-            return reply(await service.list(
+            let page = try await service.list(
                 status: request.queryValue("status"), reference: request.queryValue("reference"),
-                limit: request.queryValue("limit"), cursor: request.queryValue("cursor")), request)
-        } }
-        router.get("/v1/databases/:id") { request in await authenticated(request) { _ in
-            reply(await service.get(request.pathParameters["id"] ?? ""), request)
-        } }
-        router.delete("/v1/databases/:id") { request in await authenticated(request) { _ in
-            reply(await service.delete(request.pathParameters["id"] ?? ""), request)
-        } }
-        router.post("/v1/databases/:id/claim-url") { request in await authenticated(request) { _ in
-            let id = request.pathParameters["id"] ?? ""
-            guard let issued = await claims.reissue(databaseID: id) else {
-                let exists = await service.get(id).status == 200
-                return (exists
-                    ? ProblemDetails(status: 409, code: "not-claimable", title: "Conflict",
-                                     detail: "Only a ready (unclaimed, unexpired) database has a claim link.")
-                    : ProvisioningService.notFound).response(requestID: request.requestID)
-            }
-            var response = HTTPResponse.json(JSON.encode([
+                limit: request.queryValue("limit"), cursor: request.queryValue("cursor"))
+            return json(JSON.encode(ListBody(data: page.records.map { DatabaseView($0) }, nextCursor: .some(page.nextCursor), hasMore: page.hasMore)))
+        }
+        router.get("/v1/databases/:id", middleware: chain) { request in
+            json(DatabaseView(try await service.get(request.pathParameters["id"] ?? "")).bytes)
+        }
+        router.delete("/v1/databases/:id", middleware: chain) { request in
+            json(DatabaseView(try await service.delete(request.pathParameters["id"] ?? "")).bytes)
+        }
+        router.post("/v1/databases/:id/claim-url", middleware: chain) { request in
+            let issued = try await claims.reissue(databaseID: request.pathParameters["id"] ?? "")
+            return json(JSON.encode([
                 "claimUrl": issued.url, "expiresAt": Timestamp.string(milliseconds: issued.expiresAt),
             ]), status: 201)
-            response.headers.set("Cache-Control", "no-store")
-            return response
-        } }
-        router.post("/v1/databases/:id/extend") { request in await authenticated(request) { _ in
-            reply(await service.extend(request.pathParameters["id"] ?? "", body: request.body), request)
-        } }
-        router.get("/v1/events") { request in await authenticated(request) { _ in
-            reply(await service.events(after: request.queryValue("after"), limit: request.queryValue("limit")), request)
-        } }
-        router.get("/v1/accounts") { request in await authenticated(request) { _ in
-            reply(await accounts.list(reference: request.queryValue("reference")), request)
-        } }
-        router.post("/v1/accounts/:id/access-token") { request in await authenticated(request) { _ in
-            reply(await accounts.accessToken(request.pathParameters["id"] ?? ""), request)
-        } }
-        router.delete("/v1/accounts/:id") { request in await authenticated(request) { _ in
-            reply(await accounts.delete(request.pathParameters["id"] ?? ""), request)
-        } }
-        router.get("/v1/regions") { request in await authenticated(request) { _ in
-            reply(await service.regionList(), request)
-        } }
+        }
+        router.post("/v1/databases/:id/extend", middleware: chain) { request in
+            guard let object = JSON.decode([String: JSONValue].self, request.body), object.keys.allSatisfy({ $0 == "ttlSeconds" }),
+                  let seconds = object["ttlSeconds"]?.integer else {
+                throw ProvisioningError.invalidBody("ttlSeconds", "must be an integer of at least 60 (the only field).")
+            }
+            return json(DatabaseView(try await service.extend(request.pathParameters["id"] ?? "", seconds: seconds)).bytes)
+        }
+        router.get("/v1/events", middleware: chain) { request in
+            let after = request.queryValue("after")
+            let (events, hasMore) = try await service.events(after: after, limit: request.queryValue("limit"))
+            // Payloads are stored as the JSON we deliver: splice them in as they are.
+            let nextAfter = events.last?.id ?? after
+            let tail = String(decoding: JSON.encode(["hasMore": JSONValue.bool(hasMore),
+                                                     "nextAfter": nextAfter.map { .string($0) } ?? .null]), as: UTF8.self)
+            return json(Array(("{\"data\":[" + events.map(\.payload).joined(separator: ",") + "]," + tail.dropFirst()).utf8))
+        }
+        router.get("/v1/accounts", middleware: chain) { request in
+            let rows = try await accounts.list(reference: request.queryValue("reference"))
+            return json(JSON.encode(ListBody(data: rows.map { AccountView(account: $0.account, databases: $0.databases, createdAt: $0.created) })))
+        }
+        router.post("/v1/accounts/:id/access-token", middleware: chain) { request in
+            let (token, expiresAt) = try await accounts.accessToken(request.pathParameters["id"] ?? "")
+            let body: [String: JSONValue] = [
+                "accessToken": .string(token.value), "tokenType": .string("Bearer"),
+                "expiresAt": expiresAt.map { .string(Timestamp.string(milliseconds: $0)) } ?? .null,
+            ]
+            return json(JSON.encode(body))
+        }
+        router.delete("/v1/accounts/:id", middleware: chain) { request in
+            try await accounts.delete(request.pathParameters["id"] ?? "")
+            return HTTPResponse(status: 204, headers: ["Cache-Control": "no-store"])
+        }
+        router.get("/v1/regions", middleware: chain) { _ in
+            json(JSON.encode(ListBody(data: await service.regionList())))
+        }
         if let openAPIDocument {
             router.addImmediate("GET", "/openapi.json") { _ in .json(openAPIDocument) }
         }
     }
 
-    func authenticated(_ request: HTTPRequest, _ body: (PartnerPrincipal) async -> HTTPResponse) async -> HTTPResponse {
-        do {
-            return await body(try authenticator.authenticate(request))
-        } catch {
-            return ProblemDetails(status: 401, code: "unauthorized", title: "Unauthorized", detail: error.detail)
-                .response(requestID: request.requestID, headers: ["WWW-Authenticate": "Bearer"])
-        }
-    }
-
     /// `Idempotency-Key` (1–255 visible ASCII characters; a Structured-Field string in quotes is
     /// accepted too), or the `webhook-id` of a signed call.
-    func idempotencyKey(_ request: HTTPRequest, _ principal: PartnerPrincipal) -> Result<String?, ProblemDetails> {
+    func idempotencyKey(_ request: HTTPRequest, _ principal: PartnerPrincipal) throws(ProblemDetails) -> String? {
         let values = request.headers.values("Idempotency-Key")
-        guard !values.isEmpty else { return .success(principal.webhookID) }
+        guard !values.isEmpty else { return principal.webhookID }
         var key = values[0].trimmingCharacters(in: .whitespaces)
         if key.count >= 2, key.hasPrefix("\""), key.hasSuffix("\"") { key = String(key.dropFirst().dropLast()) }
         guard values.count == 1, (1...255).contains(key.utf8.count), key.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7f }) else {
-            return .failure(ProblemDetails(
+            throw ProblemDetails(
                 status: 400, code: "invalid-idempotency-key", title: "Bad Request",
-                detail: "Idempotency-Key must be one value of 1 to 255 visible ASCII characters."))
+                detail: "Idempotency-Key must be one value of 1 to 255 visible ASCII characters.")
         }
-        return .success(key)
+        return key
     }
 
-    func reply(_ reply: APIReply, _ request: HTTPRequest) -> HTTPResponse {
-        if let problem = reply.problem { return problem.response(requestID: request.requestID, headers: reply.headers) }
-        var headers = reply.headers
+    /// A JSON answer that no cache keeps (every partner answer is about live state or secrets).
+    func json(_ body: [UInt8], status: Int = 200, extra: HTTPHeaders = HTTPHeaders()) -> HTTPResponse {
+        var headers = extra
         if !headers.contains("Content-Type") { headers.set("Content-Type", "application/json") }
         headers.set("Cache-Control", "no-store")
-        return HTTPResponse(status: reply.status, headers: headers, body: reply.body)
+        return HTTPResponse(status: status, headers: headers, body: body)
+    }
+}
+
+extension Optional where Wrapped == PartnerPrincipal {
+    /// The principal, which ``PartnerAuthentication`` always sets before a partner route runs.
+    func orThrow() throws -> PartnerPrincipal {
+        guard let self else { throw ProblemDetails(status: 401, code: "unauthorized", title: "Unauthorized") }
+        return self
     }
 }

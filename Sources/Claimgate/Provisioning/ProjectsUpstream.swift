@@ -9,6 +9,8 @@ public protocol ProjectsUpstream: Sendable {
     func databases(projectID: String) async throws(PrismaError) -> [ProjectDatabase]
     func createConnection(databaseID: String, name: String) async throws(PrismaError) -> DatabaseConnection
     func deleteProject(id: String) async throws(PrismaError)
+    /// The project as the partner's workspace sees it: `notFound` once it moved to another workspace.
+    func project(id: String) async throws(PrismaError) -> Project
 }
 
 /// ``ProjectsUpstream`` over the Management API with the partner's service token.
@@ -35,5 +37,8 @@ public struct PrismaProjectsUpstream: ProjectsUpstream {
     }
     public func deleteProject(id: String) async throws(PrismaError) {
         try await client.deleteProject(id: id, token: token)
+    }
+    public func project(id: String) async throws(PrismaError) -> Project {
+        try await client.getProject(id: id, token: token)
     }
 }

@@ -1,5 +1,4 @@
 import Foundation
-import HTTPServer
 
 /// A validated `POST /v1/databases` body.
 struct ProvisionRequest: Sendable {
@@ -14,14 +13,14 @@ struct ProvisionRequest: Sendable {
 
     static let fields: Set<String> = ["name", "region", "ttlSeconds", "reference", "metadata"]
 
-    /// Parses and validates; throws a problem naming the offending field.
-    static func parse(_ body: [UInt8], regions: [String], maxTTL: Int) throws(ProblemDetails) -> ProvisionRequest {
+    /// Parses and validates; throws an error naming the offending field.
+    static func parse(_ body: [UInt8], regions: [String], maxTTL: Int) throws(ProvisioningError) -> ProvisionRequest {
         let object: [String: JSONValue]
         if body.allSatisfy({ $0 == 0x20 || $0 == 0x0a || $0 == 0x0d || $0 == 0x09 }) {
             object = [:]
         } else {
             guard let parsed = JSON.decode([String: JSONValue].self, body) else {
-                throw ProblemDetails(status: 400, code: "invalid-json", title: "Bad Request", detail: "The body must be a JSON object.")
+                throw .invalidJSON
             }
             object = parsed
         }
@@ -63,9 +62,8 @@ struct ProvisionRequest: Sendable {
         return request
     }
 
-    static func invalid(_ field: String, _ message: String) -> ProblemDetails {
-        ProblemDetails(status: 400, code: "validation-error", title: "Bad Request", detail: "\(field) \(message)",
-                       extensions: ["field": field])
+    static func invalid(_ field: String, _ message: String) -> ProvisioningError {
+        .invalidBody(field, message)
     }
 }
 

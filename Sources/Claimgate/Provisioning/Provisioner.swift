@@ -1,6 +1,5 @@
 import Foundation
 import Secrets
-import HTTPServer
 import Logging
 import PrismaAPI
 import Storage
@@ -27,10 +26,10 @@ public actor Provisioner {
 
     /// How a run ended.
     public enum Outcome: Sendable {
-        /// Just became ready: the creation answer (status, JSON body with secrets).
-        case ready(status: Int, body: [UInt8])
-        /// Prisma refused for good; the row is `failed`.
-        case failed(ProblemDetails)
+        /// Just became ready: the creation answer (JSON body with secrets).
+        case ready(body: [UInt8])
+        /// Prisma refused for good (or the database was given up on); the row is `failed`.
+        case failed(reason: String)
         /// Still provisioning (Prisma unreachable or ambiguous); a later run continues.
         case pending(PrismaError)
         /// The row was not provisioning (already settled, or unknown).
@@ -43,7 +42,8 @@ public actor Provisioner {
     let clock: any WallClock
     let publicURL: String
     let logger: Logger
-    private var running: [String: Task<Outcome, Never>] = [:]
+    /// The one run per database (a create, an adoption, or a give-up), joined by every caller.
+    private var running: [String: Task<Outcome, any Error>] = [:]
 
     public init(database: Database, upstream: any ProjectsUpstream, box: SecretBox, clock: any WallClock,
                 publicURL: String, logger: Logger) {
@@ -56,43 +56,40 @@ public actor Provisioner {
     }
 
     /// Runs (or joins the run already going for) this database.
+    ///
+    /// Throws the storage module's error when the state cannot be read or recorded: the caller
+    /// reports it (503) and the recovery pass picks the row up again, so nothing is lost.
     /// - Parameter freshIntent: The row was just inserted with `attempts = 1` by the caller, so
     ///   the first create needs neither a lookup nor another commit.
-    public func complete(_ id: String, budget: Budget, freshIntent: Bool = false) async -> Outcome {
-        if let task = running[id] { return await task.value }
-        let task = Task { await self.run(id, budget: budget, freshIntent: freshIntent) }
-        running[id] = task
-        let outcome = await task.value
-        running[id] = nil
-        return outcome
+    public func complete(_ id: String, budget: Budget, freshIntent: Bool = false) async throws -> Outcome {
+        try await singleFlight(id) { try await $0.run(id, budget: budget, freshIntent: freshIntent) }
     }
 
-    private func run(_ id: String, budget: Budget, freshIntent: Bool) async -> Outcome {
+    /// Runs `work` as the one run of this database, or joins the run already going.
+    private func singleFlight(_ id: String, _ work: @escaping @Sendable (Provisioner) async throws -> Outcome) async throws -> Outcome {
+        if let task = running[id] { return try await task.value }
+        let task = Task { try await work(self) }
+        running[id] = task
+        defer { running[id] = nil }
+        return try await task.value
+    }
+
+    private func run(_ id: String, budget: Budget, freshIntent: Bool) async throws -> Outcome {
         var lastError = PrismaError(kind: .network, message: "not attempted")
         for attempt in 0..<max(1, budget.attempts) {
             if attempt > 0, let delay = budget.backoff.delay(afterAttempt: attempt - 1, error: lastError) {
+                // Cancellation only shortens the wait: the loop then stops at its next check.
                 try? await Task.sleep(for: delay)
             }
-            let record: DatabaseRecord
-            do {
-                guard let found = try await database.read({ try DatabasesRepository.find(id, in: $0) }),
-                      found.status == .provisioning else {
-                    return .settled(try? await database.read { try DatabasesRepository.find(id, in: $0) })
-                }
-                record = found
-            } catch {
-                lastError = PrismaError(kind: .network, message: "database unavailable")
-                continue
-            }
+            let found = try await database.read { try DatabasesRepository.find(id, in: $0) }
+            guard let record = found, record.status == .provisioning else { return .settled(found) }
             do {
                 return try await step(record, firstOfFreshIntent: freshIntent && attempt == 0)
             } catch let error as PrismaError {
                 lastError = error
                 if error.kind == .conflict { continue }  // logicalId taken: the next step looks it up
                 if error.isTransient || error.mayHaveBeenApplied { continue }
-                return await fail(record, because: error)
-            } catch {
-                lastError = PrismaError(kind: .network, message: "local failure")
+                return try await fail(record, because: error)
             }
         }
         logger.warning("provisioning still pending", metadata: ["database_id": "\(id)", "error": "\(lastError)"])
@@ -165,41 +162,45 @@ public actor Provisioner {
         }
         guard changed else { return .settled(try await database.read { try DatabasesRepository.find(record.id, in: $0) }) }
         logger.info("database ready", metadata: ["database_id": "\(record.id)", "project_id": "\(projectID)"])
-        return .ready(status: 201, body: body)
+        return .ready(body: body)
     }
 
     /// Marks a database that could not be provisioned in time as failed (used by the recovery pass).
     /// A project that appears later under its `logicalId` is left to the partner to delete.
-    public func giveUp(_ id: String, reason: String) async {
-        guard running[id] == nil,
-              let record = try? await database.read({ try DatabasesRepository.find(id, in: $0) }),
-              record.status == .provisioning else { return }
-        _ = await fail(record, reason: reason)
+    ///
+    /// The give-up is itself the database's one run: a create that starts meanwhile joins it
+    /// (and sees `failed`) instead of racing it, and a give-up never lands under a running create.
+    @discardableResult
+    public func giveUp(_ id: String, reason: String) async throws -> Outcome {
+        if let task = running[id] { return try await task.value }
+        return try await singleFlight(id) { provisioner in
+            let found = try await provisioner.database.read { try DatabasesRepository.find(id, in: $0) }
+            guard let record = found, record.status == .provisioning else { return .settled(found) }
+            return try await provisioner.fail(record, reason: reason)
+        }
     }
 
     /// provisioning → failed because Prisma refused.
-    private func fail(_ record: DatabaseRecord, because error: PrismaError) async -> Outcome {
-        await fail(record, reason: "Prisma refused to create the project: \(error.code ?? error.kind.rawValue) (\(error.message))")
+    private func fail(_ record: DatabaseRecord, because error: PrismaError) async throws -> Outcome {
+        try await fail(record, reason: "Prisma refused to create the project: \(error.code ?? error.kind.rawValue) (\(error.message))")
     }
 
     /// provisioning → failed, answering waiting keys with the same problem.
-    private func fail(_ record: DatabaseRecord, reason: String) async -> Outcome {
-        let problem = ProblemDetails(
-            status: 502, code: "upstream-rejected", title: "Bad Gateway", detail: reason,
-            extensions: ["databaseId": record.id])
-        let response = problem.response()
+    private func fail(_ record: DatabaseRecord, reason: String) async throws -> Outcome {
+        let stored = PartnerProblems.problem(for: ProvisioningError.upstreamRejected(databaseId: record.id, reason: reason))
+            .encoded(typePrefix: PartnerProblems.typePrefix)
         let now = clock.milliseconds()
         let box = self.box
-        _ = try? await database.write { db in
+        try await database.write { db in
             guard try DatabasesRepository.markFailed(record.id, reason: String(reason.prefix(500)), now: now, in: db) else { return }
             for key in try DatabasesRepository.pendingKeys(databaseId: record.id, in: db) {
                 try DatabasesRepository.completeKey(
                     principal: key.principal, key: key.key, status: 502,
-                    body: box.seal(response.body, context: IdempotencyContext.of(key.principal, key.key)), in: db)
+                    body: box.seal(stored, context: IdempotencyContext.of(key.principal, key.key)), in: db)
             }
         }
         logger.error("provisioning failed", metadata: ["database_id": "\(record.id)", "reason": "\(reason)"])
-        return .failed(problem)
+        return .failed(reason: reason)
     }
 }
 

@@ -1,72 +1,54 @@
 import Foundation
-import HTTPServer
 import PrismaAPI
 import Storage
 
 /// The read-only partner operations: one database, lists, the event outbox, regions.
 extension ProvisioningService {
     /// `GET /v1/databases/{id}`.
-    public func get(_ id: String) async -> APIReply {
-        guard let record = try? await database.read({ try DatabasesRepository.find(id, in: $0) }) else {
-            return APIReply.problem(Self.notFound)
+    public func get(_ id: String) async throws -> DatabaseRecord {
+        guard let record = try await database.read({ try DatabasesRepository.find(id, in: $0) }) else {
+            throw ProvisioningError.databaseNotFound
         }
-        return APIReply(status: 200, body: DatabaseView(record).bytes)
+        return record
     }
 
     /// `GET /v1/databases?status=&reference=&limit=&cursor=`.
-    public func list(status: String?, reference: String?, limit: String?, cursor: String?) async -> APIReply {
+    public func list(status: String?, reference: String?, limit: String?, cursor: String?) async throws -> DatabasePage {
         var parsedStatus: DatabaseStatus?
         if let status {
             guard let value = DatabaseStatus(rawValue: status) else {
-                return APIReply.problem(ProvisionRequest.invalid("status", "must be one of \(DatabaseStatus.allCases.map(\.rawValue).joined(separator: ", ")).").asQuery)
+                throw ProvisioningError.invalidQuery("status", "must be one of \(DatabaseStatus.allCases.map(\.rawValue).joined(separator: ", ")).")
             }
             parsedStatus = value
         }
         let size = limit.map { Int($0) ?? -1 } ?? 20
-        guard (1...100).contains(size) else { return APIReply.problem(ProvisionRequest.invalid("limit", "must be an integer from 1 to 100.").asQuery) }
+        guard (1...100).contains(size) else { throw ProvisioningError.invalidQuery("limit", "must be an integer from 1 to 100.") }
         var after: (Int64, String)?
         if let cursor {
-            guard let decoded = Cursor.decode(cursor) else { return APIReply.problem(ProvisionRequest.invalid("cursor", "is not a cursor this API returned.").asQuery) }
+            guard let decoded = Cursor.decode(cursor) else { throw ProvisioningError.invalidQuery("cursor", "is not a cursor this API returned.") }
             after = decoded
         }
-        let reference = reference
-        let records: [DatabaseRecord]
-        do {
-            records = try await database.read {
-                try DatabasesRepository.list(status: parsedStatus, reference: reference, after: after, limit: size + 1, in: $0)
-            }
-        } catch {
-            return APIReply.problem(ProblemDetails(status: 503, code: "storage-unavailable", title: "Service Unavailable"))
+        let position = after
+        let records = try await database.read {
+            try DatabasesRepository.list(status: parsedStatus, reference: reference, after: position, limit: size + 1, in: $0)
         }
         let page = Array(records.prefix(size))
-        let next = records.count > size ? Cursor.encode(page.last!.createdAt, page.last!.id) : nil
-        return APIReply(status: 200, body: JSON.encode(ListBody(data: page.map { DatabaseView($0) }, nextCursor: .some(next), hasMore: records.count > size)))
+        let next = records.count > size ? page.last.map { Cursor.encode($0.createdAt, $0.id) } : nil
+        return DatabasePage(records: page, nextCursor: next, hasMore: records.count > size)
     }
 
     /// `GET /v1/events?after=<event id>&limit=`: the outbox, oldest first, for replay.
-    public func events(after: String?, limit: String?) async -> APIReply {
+    public func events(after: String?, limit: String?) async throws -> (events: [EventRecord], hasMore: Bool) {
         let size = limit.map { Int($0) ?? -1 } ?? 100
-        guard (1...500).contains(size) else { return .problem(ProvisionRequest.invalid("limit", "must be an integer from 1 to 500.").asQuery) }
-        let found: [EventRecord]?
-        do {
-            found = try await database.read { try EventsRepository.list(after: after, limit: size + 1, in: $0) }
-        } catch {
-            return .problem(ProblemDetails(status: 503, code: "storage-unavailable", title: "Service Unavailable"))
+        guard (1...500).contains(size) else { throw ProvisioningError.invalidQuery("limit", "must be an integer from 1 to 500.") }
+        guard let events = try await database.read({ try EventsRepository.list(after: after, limit: size + 1, in: $0) }) else {
+            throw ProvisioningError.invalidQuery("after", "is not the id of an event.")
         }
-        guard let events = found else {
-            return .problem(ProvisionRequest.invalid("after", "is not the id of an event.").asQuery)
-        }
-        // Payloads are stored as the JSON we deliver: splice them in as they are.
-        let page = events.prefix(size)
-        let nextAfter = page.last?.id ?? after
-        let tail = String(decoding: JSON.encode(["hasMore": JSONValue.bool(events.count > size),
-                                                 "nextAfter": nextAfter.map { .string($0) } ?? .null]), as: UTF8.self)
-        let body = "{\"data\":[" + page.map(\.payload).joined(separator: ",") + "]," + tail.dropFirst()
-        return APIReply(status: 200, body: Array(body.utf8))
+        return (Array(events.prefix(size)), events.count > size)
     }
 
     /// `GET /v1/regions`.
-    public func regionList() async -> APIReply {
-        APIReply(status: 200, body: JSON.encode(ListBody(data: await regions.regions())))
+    public func regionList() async -> [Region] {
+        await regions.regions()
     }
 }

@@ -11,21 +11,22 @@ struct RecoveryPass: Sendable {
     let logger: Logger
     let giveUpAfter: Int
 
-    func runOnce() async {
-        guard let ids = try? await database.read({ try DatabasesRepository.provisioningIDs(in: $0) }), !ids.isEmpty else { return }
+    func runOnce() async throws {
+        let ids = try await database.read { try DatabasesRepository.provisioningIDs(in: $0) }
+        guard !ids.isEmpty else { return }
         logger.info("recovery pass", metadata: ["provisioning": "\(ids.count)"])
         for id in ids {
             if Task.isCancelled { return }
-            if case .pending(let error) = await provisioner.complete(id, budget: .background) {
-                await giveUpIfTooOld(id, error: error)
+            if case .pending(let error) = try await provisioner.complete(id, budget: .background) {
+                try await giveUpIfTooOld(id, error: error)
             }
         }
     }
 
-    private func giveUpIfTooOld(_ id: String, error: Error) async {
+    private func giveUpIfTooOld(_ id: String, error: Error) async throws {
         let now = clock.milliseconds()
-        guard let record = try? await database.read({ try DatabasesRepository.find(id, in: $0) }),
+        guard let record = try await database.read({ try DatabasesRepository.find(id, in: $0) }),
               now - record.createdAt > Int64(giveUpAfter) * 1000 else { return }
-        await provisioner.giveUp(id, reason: "Prisma could not be reached for \(giveUpAfter / 60) minutes: \(error)")
+        try await provisioner.giveUp(id, reason: "Prisma could not be reached for \(giveUpAfter / 60) minutes: \(error)")
     }
 }

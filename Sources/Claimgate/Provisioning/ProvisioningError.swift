@@ -1,0 +1,30 @@
+/// Why a partner operation on databases did not happen. Plain domain values: the partner API
+/// turns them into problem documents (see `PartnerProblems.swift`); storage failures are not here,
+/// they travel as the storage module's own errors.
+public enum ProvisioningError: Error, Sendable, Equatable {
+    case databaseNotFound
+    case alreadyClaimed
+    case stillProvisioning
+    case notExtendable
+    case notClaimable
+    case idempotencyKeyReused
+    case idempotencyKeyInFlight
+    /// Prisma did not answer in time; the database is recorded and provisioning goes on.
+    case provisioningPending(databaseId: String)
+    /// Prisma refused to create the project, for good.
+    case upstreamRejected(databaseId: String, reason: String)
+    /// Prisma could not be reached for an operation that changed nothing.
+    case upstreamUnavailable(String)
+    /// A request body or query value is not acceptable.
+    case invalid(field: String, message: String, inQuery: Bool)
+    case invalidJSON
+    /// A stored idempotent answer cannot be decrypted (the encryption key changed).
+    case storedResponseUnreadable
+
+    static func invalidQuery(_ field: String, _ message: String) -> ProvisioningError {
+        .invalid(field: field, message: message, inQuery: true)
+    }
+    static func invalidBody(_ field: String, _ message: String) -> ProvisioningError {
+        .invalid(field: field, message: message, inQuery: false)
+    }
+}

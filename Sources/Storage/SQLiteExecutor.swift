@@ -1,0 +1,162 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The serial executor of ``Database``: every job of the actor runs on one dedicated thread.
+///
+/// Why: sqlite3 calls block. Under `synchronous=FULL` every `COMMIT` waits for an `fsync`, a busy
+/// database sleeps up to the busy timeout, and a cold page cache means disk reads. Swift's
+/// cooperative pool has one thread per core (two on the production machine); an actor with the
+/// default executor would park one of them for every such wait, and request handling, timers and
+/// the webhook dispatcher would queue behind the disk. With this executor the disk wait parks a
+/// thread that has nothing else to do, and awaiting callers just suspend.
+///
+/// Why a dedicated `Thread` with a locked job queue rather than a serial `DispatchQueue` (as
+/// GRDB's `DispatchQueueActor` does):
+/// - On Linux, Swift's global executor is itself built on libdispatch's root queues (without this
+///   executor, `read` bodies run on threads named `…root.default-qos`), so a serial queue's blocks
+///   run on worker threads of the same library, chosen per block and grown by libdispatch's own
+///   heuristics. A thread we create is outside that machinery by construction,
+///   not by a pool policy we would have to trust.
+/// - One stable thread has an identity: ``checkIsolated()`` is a `pthread_equal`, the tests can
+///   assert that SQLite never runs on a pool thread, and the thread's name shows up in `top -H`,
+///   `gdb` and `perf` when someone asks where the time goes.
+/// - The cost is one mostly idle thread per open ``Database``; the service opens one.
+///
+/// The thread ends when the executor is released (that is, with its ``Database``), after running
+/// whatever was still queued.
+final class SQLiteExecutor: SerialExecutor, @unchecked Sendable {
+    // @unchecked: all mutable state lives in `queue`, behind its lock.
+
+    /// The name of every SQLite thread. Linux caps thread names at 15 bytes, which rules out
+    /// "claimgate.sqlite".
+    static let threadName = "claimgate.sql"
+
+    private let queue: JobQueue
+
+    init() {
+        let queue = JobQueue()
+        self.queue = queue
+        let thread = Thread { queue.run() }
+        // A fixed size rather than the platform's default for secondary threads (512 KiB on
+        // Darwin): SQLite recurses on deep expressions and nested triggers.
+        thread.stackSize = 4 << 20
+        thread.start()
+        queue.waitUntilStarted()
+    }
+
+    deinit {
+        // Nothing can enqueue any more (nobody holds us), so the thread may drain and stop.
+        // This may run on the SQLite thread itself, when its last job dropped the last reference:
+        // `stop()` only takes the lock, which the run loop never holds while a job runs.
+        queue.stop()
+    }
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        queue.push(UnownedJob(job), keeping: self)
+    }
+
+    func asUnownedSerialExecutor() -> UnownedSerialExecutor {
+        UnownedSerialExecutor(ordinary: self)
+    }
+
+    func checkIsolated() {
+        precondition(queue.isCurrentThread, "not on the \(SQLiteExecutor.threadName) thread")
+    }
+
+    @available(macOS 26.0, iOS 26.0, watchOS 26.0, tvOS 26.0, visionOS 26.0, *)
+    func isIsolatingCurrentContext() -> Bool? {
+        queue.isCurrentThread
+    }
+}
+
+/// The jobs waiting for the SQLite thread, and the thread's run loop.
+private final class JobQueue: @unchecked Sendable {
+    // @unchecked: every stored property is read and written with `condition` locked, except
+    // `thread`, which is written once before `waitUntilStarted()` returns and only read after.
+
+    private struct Entry {
+        let job: UnownedJob
+        /// Keeps the executor alive while one of its jobs waits (the runtime holds it unowned).
+        let executor: SQLiteExecutor
+    }
+
+    private let condition = NSCondition()
+    /// Waiting jobs from `head` on. Slots before `head` are already taken (nil) and dropped in
+    /// batches, so a burst of jobs costs O(1) per job rather than the O(n) of `removeFirst()`.
+    /// Taking a slot moves its reference out instead of releasing it: a release under the lock
+    /// could be the executor's last, and its `deinit` takes the lock too.
+    private var entries: [Entry?] = []
+    private var head = 0
+    private var stopping = false
+    private var started = false
+    private var thread: pthread_t?
+
+    var isCurrentThread: Bool {
+        guard let thread else { return false }
+        return pthread_equal(pthread_self(), thread) != 0
+    }
+
+    func waitUntilStarted() {
+        condition.lock()
+        while !started { condition.wait() }
+        condition.unlock()
+    }
+
+    func push(_ job: UnownedJob, keeping executor: SQLiteExecutor) {
+        condition.lock()
+        entries.append(Entry(job: job, executor: executor))
+        condition.signal()
+        condition.unlock()
+    }
+
+    func stop() {
+        condition.lock()
+        stopping = true
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// The thread's body: runs jobs in arrival order until stopped and drained. Priorities are
+    /// not looked at: there is one connection, and reordering its work would not make the disk
+    /// any faster.
+    func run() {
+        // Named from inside: on Linux, Foundation passes a name to the kernel only when it is set
+        // on the current thread (a name set before `start()` is not applied), and Glibc's module
+        // does not export `pthread_setname_np`.
+        Thread.current.name = SQLiteExecutor.threadName
+        condition.lock()
+        thread = pthread_self()
+        started = true
+        condition.broadcast()
+        condition.unlock()
+
+        while let entry = next() {
+            // Never run a job with the lock held: the job may enqueue (a task hopping back onto
+            // the actor) or release the executor, and both take the lock.
+            entry.job.runSynchronously(on: entry.executor.asUnownedSerialExecutor())
+        }
+    }
+
+    /// The next job, waiting for one; nil once stopped and empty.
+    private func next() -> Entry? {
+        condition.lock()
+        defer { condition.unlock() }
+        while head == entries.count {
+            if stopping { return nil }
+            if head > 0 { entries.removeAll(keepingCapacity: true); head = 0 }
+            condition.wait()
+        }
+        let entry = entries[head].take()
+        head += 1
+        if head >= 64, head * 2 >= entries.count {
+            entries.removeFirst(head)
+            head = 0
+        }
+        return entry
+    }
+}

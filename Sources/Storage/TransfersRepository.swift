@@ -1,0 +1,44 @@
+/// A claim whose transfer request was (or may have been) sent and whose outcome is not recorded.
+public struct TransferIntent: Sendable, Equatable {
+    public var databaseId: String
+    public var projectId: String
+    /// The workspace the user chose: the project's owner if the transfer happened.
+    public var workspaceId: String
+    public var startedAt: Int64
+}
+
+/// The statements of transfer intents: marked before a transfer is sent, cleared when its outcome is
+/// recorded, and resolved by the reconciler when left behind.
+public enum TransfersRepository {
+    /// Marks that the transfer of a ready database, whose claim lock is held, is about to be sent.
+    /// Returns false when the database is no longer ready or no longer locked by a claim.
+    public static func markStarted(databaseId: String, workspaceId: String, now: Int64, in db: SQLiteConnection) throws -> Bool {
+        try db.execute("""
+            UPDATE databases SET transfer_started_at = ?, transfer_workspace_id = ?, updated_at = ?
+            WHERE id = ? AND status = 'ready' AND claim_started_at IS NOT NULL AND project_id IS NOT NULL
+            """, [now, workspaceId, now, databaseId]) == 1
+    }
+
+    /// Clears the mark after a transfer that certainly did not happen, releasing the claim lock too.
+    public static func release(databaseId: String, now: Int64, in db: SQLiteConnection) throws {
+        try db.execute("""
+            UPDATE databases SET transfer_started_at = NULL, transfer_workspace_id = NULL, claim_started_at = NULL, updated_at = ?
+            WHERE id = ?
+            """, [now, databaseId])
+    }
+
+    /// Ready databases with a transfer mark older than `startedBefore`, oldest first.
+    public static func unresolved(startedBefore: Int64, limit: Int, in db: SQLiteConnection) throws -> [TransferIntent] {
+        try db.query("""
+            SELECT id, project_id, transfer_workspace_id, transfer_started_at FROM databases
+            WHERE transfer_started_at IS NOT NULL AND transfer_started_at < ? AND status = 'ready'
+            ORDER BY transfer_started_at LIMIT ?
+            """, [startedBefore, limit]).map { row in
+            guard let id = row["id"].string, let project = row["project_id"].string,
+                  let workspace = row["transfer_workspace_id"].string, let started = row["transfer_started_at"].int64 else {
+                throw SQLiteError(code: 11, message: "databases row with an incomplete transfer mark")
+            }
+            return TransferIntent(databaseId: id, projectId: project, workspaceId: workspace, startedAt: started)
+        }
+    }
+}
