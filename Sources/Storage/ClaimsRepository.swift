@@ -127,6 +127,7 @@ public enum ClaimsRepository {
         try db.execute("""
             UPDATE databases SET claim_started_at = ?
             WHERE id = ? AND status = 'ready' AND expires_at > ? AND (claim_started_at IS NULL OR claim_started_at < ?)
+              AND transfer_started_at IS NULL
             """, [now, databaseId, now, staleBefore]) == 1
     }
 
@@ -140,7 +141,7 @@ public enum ClaimsRepository {
     public static func markClaimed(databaseId: String, workspaceId: String, accountId: String?, now: Int64, in db: SQLiteConnection) throws -> Bool {
         let changed = try db.execute("""
             UPDATE databases SET status = 'claimed', claimed_at = ?, claimed_workspace_id = ?, account_id = ?,
-                claim_started_at = NULL, credentials = NULL, updated_at = ?
+                claim_started_at = NULL, transfer_started_at = NULL, transfer_workspace_id = NULL, credentials = NULL, updated_at = ?
             WHERE id = ? AND status = 'ready'
             """, [now, workspaceId, accountId, now, databaseId]) == 1
         if changed { try DatabasesRepository.revokeClaimLinks(databaseId: databaseId, now: now, in: db) }

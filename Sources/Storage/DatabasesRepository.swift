@@ -49,7 +49,7 @@ public enum DatabasesRepository {
         try db.query("""
             SELECT \(columns) FROM databases
             WHERE status = 'ready' AND expires_at <= ? AND (next_delete_at IS NULL OR next_delete_at <= ?)
-              AND (claim_started_at IS NULL OR claim_started_at < ?)
+              AND (claim_started_at IS NULL OR claim_started_at < ?) AND transfer_started_at IS NULL
             ORDER BY expires_at LIMIT ?
             """, [now, now, staleLockBefore, limit]).map(DatabaseRecord.init(row:))
     }

@@ -33,12 +33,11 @@ public enum TransfersRepository {
             SELECT id, project_id, transfer_workspace_id, transfer_started_at FROM databases
             WHERE transfer_started_at IS NOT NULL AND transfer_started_at < ? AND status = 'ready'
             ORDER BY transfer_started_at LIMIT ?
-            """, [startedBefore, limit]).map { row in
-            guard let id = row["id"].string, let project = row["project_id"].string,
-                  let workspace = row["transfer_workspace_id"].string, let started = row["transfer_started_at"].int64 else {
-                throw SQLiteError(code: 11, message: "databases row with an incomplete transfer mark")
-            }
-            return TransferIntent(databaseId: id, projectId: project, workspaceId: workspace, startedAt: started)
+            """, [startedBefore, limit]).map { found in
+            let row = found.labelled("databases")
+            return TransferIntent(
+                databaseId: try row.text("id"), projectId: try row.text("project_id"),
+                workspaceId: try row.text("transfer_workspace_id"), startedAt: try row.int64("transfer_started_at"))
         }
     }
 }

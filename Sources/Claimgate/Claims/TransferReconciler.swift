@@ -24,6 +24,11 @@ public struct TransferReconciler: Sendable {
         public var claimed = 0
         public var released = 0
         public var pending = 0
+        public init(claimed: Int = 0, released: Int = 0, pending: Int = 0) {
+            self.claimed = claimed
+            self.released = released
+            self.pending = pending
+        }
     }
 
     public init(database: Database, upstream: any ProjectsUpstream, clock: any WallClock, logger: Logger,
