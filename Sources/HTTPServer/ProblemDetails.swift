@@ -107,9 +107,11 @@ public struct ProblemDetails: Sendable, Equatable, Error {
         detail: "The server failed to handle the request; it was logged with this request id.")
 }
 
-/// JSON string literals without Foundation: problems are rendered on the polling threads too.
-enum JSONText {
-    static func string(_ text: String) -> [UInt8] {
+/// JSON string literals without Foundation (problems are rendered on the polling threads too),
+/// escaped exactly as `JSONEncoder` with `.withoutEscapingSlashes` does, so either may write a
+/// document that is compared byte for byte.
+public enum JSONText {
+    public static func string(_ text: String) -> [UInt8] {
         var out: [UInt8] = [UInt8(ascii: "\"")]
         out.reserveCapacity(text.utf8.count + 2)
         for byte in text.utf8 {
@@ -119,6 +121,8 @@ enum JSONText {
             case 0x0a: out += [0x5c, UInt8(ascii: "n")]
             case 0x0d: out += [0x5c, UInt8(ascii: "r")]
             case 0x09: out += [0x5c, UInt8(ascii: "t")]
+            case 0x08: out += [0x5c, UInt8(ascii: "b")]
+            case 0x0c: out += [0x5c, UInt8(ascii: "f")]
             case 0..<0x20:
                 let hex = Array("0123456789abcdef".utf8)
                 out += [0x5c, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(byte >> 4)], hex[Int(byte & 0xf)]]

@@ -144,3 +144,24 @@ struct ProvisionerUnitTests {
         #expect(fake.calls.withLock { $0.filter { $0 == "find" }.count } == 3)
     }
 }
+
+extension ProvisionerUnitTests {
+    /// The give-up used to check "nothing running" and then await a read, so a create starting in
+    /// that gap ran under it: the row was marked failed while its project was being created.
+    @Test("give-up and create racing: never a failed row with a created project, never a ready row without one")
+    func giveUpRace() async throws {
+        for _ in 0..<40 {
+            let fake = FakeProjects()
+            let (provisioner, database, id) = try await setup(fake)
+            async let gaveUp = provisioner.giveUp(id, reason: "too old")
+            async let created = provisioner.complete(id, budget: Self.fast)
+            _ = try await (gaveUp, created)
+            let creates = fake.calls.withLock { $0.filter { $0 == "create" }.count }
+            switch try await statusOf(database, id) {
+            case .failed?: #expect(creates == 0, "marked failed under a running create")
+            case .ready?: #expect(creates == 1)
+            case let other: Issue.record("unexpected status \(String(describing: other))")
+            }
+        }
+    }
+}

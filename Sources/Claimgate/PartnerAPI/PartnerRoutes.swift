@@ -49,7 +49,7 @@ struct PartnerRoutes {
             ]), status: 201)
         }
         router.post("/v1/databases/:id/extend", middleware: chain) { request in
-            guard let object = JSON.decode([String: JSONValue].self, request.body), object.keys.allSatisfy({ $0 == "ttlSeconds" }),
+            guard let object = JSON.parse(request.body)?.object, object.keys.allSatisfy({ $0 == "ttlSeconds" }),
                   let seconds = object["ttlSeconds"]?.integer else {
                 throw ProvisioningError.invalidBody("ttlSeconds", "must be an integer of at least 60 (the only field).")
             }

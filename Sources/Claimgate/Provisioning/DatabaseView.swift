@@ -35,7 +35,7 @@ struct DatabaseView: Encodable {
         try put("name", record.name)
         try put("region", record.region)
         try put("reference", record.reference)
-        try container.encode(record.metadata.flatMap { JSON.decode(JSONValue.self, Array($0.utf8)) } ?? .null, forKey: JSON.Key("metadata"))
+        try container.encode(record.metadata.flatMap { JSON.parse(Array($0.utf8)) } ?? .null, forKey: JSON.Key("metadata"))
         try put("projectId", record.projectId)
         try put("databaseId", record.prismaDatabaseId)
         try put("expiresAt", Timestamp.string(milliseconds: record.expiresAt))

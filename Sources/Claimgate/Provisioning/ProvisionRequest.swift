@@ -19,7 +19,7 @@ struct ProvisionRequest: Sendable {
         if body.allSatisfy({ $0 == 0x20 || $0 == 0x0a || $0 == 0x0d || $0 == 0x09 }) {
             object = [:]
         } else {
-            guard let parsed = JSON.decode([String: JSONValue].self, body) else {
+            guard let parsed = JSON.parse(body)?.object else {
                 throw .invalidJSON
             }
             object = parsed
@@ -27,7 +27,7 @@ struct ProvisionRequest: Sendable {
         if let unknown = object.keys.sorted().first(where: { !fields.contains($0) }) {
             throw invalid(unknown, "is not a known field (name, region, ttlSeconds, reference, metadata).")
         }
-        var request = ProvisionRequest(fingerprint: Digest.hex(Digest.sha256(JSON.encode(object))))
+        var request = ProvisionRequest(fingerprint: Digest.hex(Digest.sha256(JSONValue.object(object).canonical)))
         if let value = object["name"], !value.isNull {
             guard let name = value.string, (1...100).contains(name.count),
                   !name.unicodeScalars.contains(where: { CharacterSet.controlCharacters.contains($0) }) else {
@@ -55,7 +55,7 @@ struct ProvisionRequest: Sendable {
         }
         if let value = object["metadata"], !value.isNull {
             guard value.object != nil else { throw invalid("metadata", "must be a JSON object.") }
-            let text = String(decoding: JSON.encode(value), as: UTF8.self)
+            let text = String(decoding: value.canonical, as: UTF8.self)
             guard text.utf8.count <= 4096 else { throw invalid("metadata", "must be at most 4 KB as JSON.") }
             request.metadata = text
         }

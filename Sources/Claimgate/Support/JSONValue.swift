@@ -1,34 +1,29 @@
 import Foundation
 import HTTPServer
 
-/// Any JSON value, Codable, so partner-supplied JSON (metadata) and our own documents go through
-/// `JSONEncoder`/`JSONDecoder` — on Linux an order of magnitude faster than `JSONSerialization`
-/// (measured: ~6 µs versus ~145 µs for a database document with sorted keys).
-public enum JSONValue: Codable, Sendable, Equatable {
+/// Any JSON value, as partners send it (metadata, request bodies). Numbers keep their text, so a
+/// partner's `12345678901234567890` is stored and fingerprinted exactly (see ``JSONParser``).
+public enum JSONValue: Encodable, Sendable, Equatable {
     case null
     case bool(Bool)
-    case number(Double)
+    /// The number's text as sent (valid JSON number syntax).
+    case number(String)
     case string(String)
     case array([JSONValue])
     case object([String: JSONValue])
 
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if container.decodeNil() { self = .null }
-        else if let value = try? container.decode(Bool.self) { self = .bool(value) }
-        else if let value = try? container.decode(Double.self) { self = .number(value) }
-        else if let value = try? container.decode(String.self) { self = .string(value) }
-        else if let value = try? container.decode([JSONValue].self) { self = .array(value) }
-        else { self = .object(try container.decode([String: JSONValue].self)) }
-    }
-
+    /// Through `JSONEncoder` (our own documents embed partner metadata): a number is written as a
+    /// `Decimal` when that keeps it exactly (up to 38 significant digits), else as a `Double`.
+    /// Stored and fingerprinted copies use ``canonical``, which keeps every digit.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         switch self {
         case .null: try container.encodeNil()
         case .bool(let value): try container.encode(value)
-        case .number(let value):
-            if value == value.rounded(), abs(value) < 9e15 { try container.encode(Int64(value)) } else { try container.encode(value) }
+        case .number(let text):
+            if let integer = Int64(text) { try container.encode(integer) }
+            else if let decimal = Decimal(string: text), decimal.description == text { try container.encode(decimal) }
+            else { try container.encode(Double(text) ?? 0) }
         case .string(let value): try container.encode(value)
         case .array(let value): try container.encode(value)
         case .object(let value): try container.encode(value)
@@ -39,24 +34,64 @@ public enum JSONValue: Codable, Sendable, Equatable {
     public var object: [String: JSONValue]? { if case .object(let value) = self { return value } else { return nil } }
     public var isNull: Bool { self == .null }
 
-    /// An integer value (a JSON number without a fraction).
+    /// An integer value: a JSON number written without fraction or exponent that fits an `Int`.
     public var integer: Int? {
-        guard case .number(let value) = self, value == value.rounded(), abs(value) < 9e15 else { return nil }
-        return Int(value)
+        guard case .number(let text) = self else { return nil }
+        return Int(text)
+    }
+
+    /// Canonical text: sorted keys, no whitespace, numbers exactly as sent. What "the same request"
+    /// and stored metadata are made of.
+    public var canonical: [UInt8] {
+        var out: [UInt8] = []
+        write(into: &out)
+        return out
+    }
+
+    private func write(into out: inout [UInt8]) {
+        switch self {
+        case .null: out += Array("null".utf8)
+        case .bool(let value): out += Array((value ? "true" : "false").utf8)
+        case .number(let text): out += Array(text.utf8)
+        case .string(let value): out += JSONText.string(value)
+        case .array(let values):
+            out.append(UInt8(ascii: "["))
+            for (index, value) in values.enumerated() {
+                if index > 0 { out.append(UInt8(ascii: ",")) }
+                value.write(into: &out)
+            }
+            out.append(UInt8(ascii: "]"))
+        case .object(let members):
+            out.append(UInt8(ascii: "{"))
+            for (index, key) in members.keys.sorted().enumerated() {
+                if index > 0 { out.append(UInt8(ascii: ",")) }
+                out += JSONText.string(key)
+                out.append(UInt8(ascii: ":"))
+                members[key]!.write(into: &out)
+            }
+            out.append(UInt8(ascii: "}"))
+        }
     }
 }
 
-/// One shared encoder configuration: sorted keys (stable output, canonical fingerprints), no
-/// escaped slashes.
+/// One shared encoder configuration: sorted keys (stable output), no escaped slashes.
 enum JSON {
     static func encode<T: Encodable>(_ value: T) -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return (try? Array(encoder.encode(value))) ?? Array("null".utf8)
+        do {
+            return Array(try encoder.encode(value))
+        } catch {
+            // Our documents are strings, numbers and finite values: encoding cannot fail. Should it,
+            // `null` is a valid document and the failure is impossible to miss in tests.
+            assertionFailure("JSON encoding failed: \(error)")
+            return Array("null".utf8)
+        }
     }
 
-    static func decode<T: Decodable>(_ type: T.Type, _ bytes: [UInt8]) -> T? {
-        try? JSONDecoder().decode(T.self, from: Data(bytes))
+    /// Parses partner JSON with the parser's limits; nil when it is not valid JSON.
+    static func parse(_ bytes: [UInt8]) -> JSONValue? {
+        try? JSONParser.parse(bytes)  // callers answer "not valid JSON"; the reason is not needed
     }
 
     /// Dynamic keys for documents with run-time member names.
