@@ -14,6 +14,8 @@ public final class Application: Sendable {
     public let database: Database
     public let metrics: HTTPMetrics
     public let server: MicroHTTPServer
+    /// Every route and middleware: what the server calls, callable in-process too (tests, tools).
+    public let router: Router
     public let prisma: PrismaConnection
     public let provisioner: Provisioner
     public let provisioning: ProvisioningService
@@ -135,6 +137,7 @@ public final class Application: Sendable {
         self.reconciler = reconciler
         self.storageFaults = storageFaults
         self.metrics = metrics
+        self.router = router
         self.clock = clock
         self.logger = logger
         let serverLogger = logger

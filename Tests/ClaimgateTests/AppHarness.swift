@@ -1,5 +1,6 @@
 import Claimgate
 import Foundation
+import HTTPServer
 import Logging
 import TestSupport
 
@@ -34,4 +35,32 @@ struct RunningApp {
     }
 
     func stop() async { await application.stop() }
+
+    /// Calls the application in-process, through the same router and middleware the server uses,
+    /// without a socket (errors rendered exactly as on the wire).
+    func call(_ method: String, _ path: String, headers: HTTPHeaders = HTTPHeaders(), body: String? = nil) async throws -> HTTPResponse {
+        let parts = path.split(separator: "?", maxSplits: 1)
+        let query = parts.count > 1 ? parts[1].split(separator: "&").map { pair -> (name: String, value: String) in
+            let kv = pair.split(separator: "=", maxSplits: 1)
+            return (String(kv[0]).removingPercentEncoding ?? "", kv.count > 1 ? (String(kv[1]).removingPercentEncoding ?? "") : "")
+        } : []
+        let request = HTTPRequest(method: method, path: String(parts[0]), query: query, headers: headers,
+                                  body: Array((body ?? "").utf8), requestID: "inproc-\(UInt32.random(in: 0...UInt32.max))")
+        return try await application.router.handle(request)
+    }
+}
+
+/// Runs `body` against a started application and always stops it, whether `body` returns, throws
+/// or a `#require` fails inside it.
+func withApp<T>(_ environment: [String: String] = [:], clock: any WallClock = SystemWallClock(),
+                _ body: (RunningApp) async throws -> T) async throws -> T {
+    let app = try await RunningApp.start(environment, clock: clock)
+    do {
+        let result = try await body(app)
+        await app.stop()
+        return result
+    } catch {
+        await app.stop()
+        throw error
+    }
 }
