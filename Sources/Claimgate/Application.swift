@@ -98,7 +98,17 @@ public final class Application: Sendable {
     /// Opens the configured database file (creating its directory) and applies pending migrations.
     public static func openDatabase(settings: Settings, logger: Logger) async throws -> Database {
         let directory = URL(fileURLWithPath: settings.databasePath).deletingLastPathComponent().path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        // Emails, references and metadata are nobody else's business: the directory is 0700 and the
+        // file 0600 before SQLite opens it (its -wal and -shm files take the file's permissions).
+        if !FileManager.default.fileExists(atPath: directory) {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o700])
+        }
+        if !FileManager.default.fileExists(atPath: settings.databasePath) {
+            guard FileManager.default.createFile(atPath: settings.databasePath, contents: nil, attributes: [.posixPermissions: 0o600]) else {
+                throw SQLiteError(code: 14, message: "cannot create \(settings.databasePath)")
+            }
+        }
         let database = try Database(
             path: settings.databasePath, options: DatabaseOptions(synchronous: settings.databaseSynchronous))
         let check = try await database.quickCheck()

@@ -8,6 +8,8 @@ struct ClaimRoutes {
     let limiter: RateLimiter
     let storageFaults: StorageFaults
     let securePublicURL: Bool
+    /// `scheme://host[:port]` of the public URL, lower-cased, as browsers send it in `Origin`.
+    let publicOrigin: String
     let securityHeaders: HTTPHeaders
 
     init(service: ClaimService, limiter: RateLimiter, storageFaults: StorageFaults, publicURL: String, authURL: String) {
@@ -15,6 +17,8 @@ struct ClaimRoutes {
         self.limiter = limiter
         self.storageFaults = storageFaults
         securePublicURL = publicURL.lowercased().hasPrefix("https://")
+        let pub = URLComponents(string: publicURL)
+        publicOrigin = ("\(pub?.scheme ?? "http")://\(pub?.host ?? "")" + (pub?.port.map { ":\($0)" } ?? "")).lowercased()
         var headers = HTTPHeaders()
         let auth = URLComponents(string: authURL)
         let origin = "\(auth?.scheme ?? "https")://\(auth?.host ?? "")" + (auth?.port.map { ":\($0)" } ?? "")
@@ -46,6 +50,11 @@ struct ClaimRoutes {
             return linkPage(state)
         }
         router.post("/claim/:token", middleware: chain) { request in
+            guard isSameSite(request) else {
+                return page(403, ClaimPages.message(
+                    title: "Start the claim from its own page",
+                    "This request came from another site. Open your claim link directly and press the button there."))
+            }
             let token = request.pathParameters["token"] ?? ""
             let nonce = cookie(request).flatMap { SecureRandom.isToken($0) ? $0 : nil } ?? SecureRandom.token()
             switch try await service.start(token: token, browserNonce: nonce) {
@@ -68,6 +77,22 @@ struct ClaimRoutes {
             }
             return result(try await service.callback(parameters, browserNonce: cookie(request)))
         }
+    }
+
+    /// A claim starts only from our own page (a third-party page must not push a user into Prisma's
+    /// consent screen). Browsers that send `Sec-Fetch-Site` are trusted on it: `same-origin` (and
+    /// `none`, a user's own navigation) pass, `cross-site` and `same-site` are refused. Otherwise an
+    /// `Origin` must be the public URL's — except `null`, which our own pages make browsers send
+    /// (they are `Referrer-Policy: no-referrer`). Requests with neither header (older browsers)
+    /// are allowed.
+    func isSameSite(_ request: HTTPRequest) -> Bool {
+        if let site = request.headers["Sec-Fetch-Site"]?.lowercased() {
+            return site == "same-origin" || site == "none"
+        }
+        if let origin = request.headers["Origin"]?.lowercased(), origin != "null" {
+            return origin == publicOrigin
+        }
+        return true
     }
 
     /// One value each of `state`, `code`, `error`, `iss`, within sane lengths; nil otherwise.

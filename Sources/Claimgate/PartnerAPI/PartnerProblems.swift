@@ -28,6 +28,10 @@ enum PartnerProblems {
         case .stillProvisioning:
             return ProblemDetails(status: 409, code: "still-provisioning", title: "Conflict",
                                   detail: "The database is still being created; retry shortly.", headers: ["Retry-After": "5"])
+        case .claimInProgress:
+            return ProblemDetails(status: 409, code: "claim-in-progress", title: "Conflict",
+                                  detail: "A user is claiming this database right now; it cannot be deleted meanwhile.",
+                                  headers: ["Retry-After": "30"])
         case .notExtendable:
             return ProblemDetails(status: 409, code: "not-extendable", title: "Conflict",
                                   detail: "Only a ready database that has not expired can be extended.")

@@ -15,7 +15,10 @@ struct PartnerRoutes {
 
     func register(in router: inout Router) {
         let chain: [any HTTPMiddleware] = [PartnerErrorMiddleware(storageFaults: storageFaults), PartnerAuthentication(authenticator: authenticator)]
-        router.post("/v1/databases", middleware: chain) { request in
+        let signedChain: [any HTTPMiddleware] = [
+            PartnerErrorMiddleware(storageFaults: storageFaults), PartnerAuthentication(authenticator: authenticator, acceptsSignedCalls: true),
+        ]
+        router.post("/v1/databases", middleware: signedChain) { request in
             let principal = try request.principal.orThrow()
             let key = try idempotencyKey(request, principal)
             switch try await service.create(body: request.body, principal: principal.id, idempotencyKey: key) {

@@ -29,7 +29,9 @@ struct ProvisionRequest: Sendable {
         }
         var request = ProvisionRequest(fingerprint: Digest.hex(Digest.sha256(JSONValue.object(object).canonical)))
         if let value = object["name"], !value.isNull {
-            guard let name = value.string, (1...100).contains(name.count),
+            // Counted in Unicode scalars, as the schema's CHECK (SQLite's length()) counts them: a
+            // "1 character" name made of 60,000 combining marks is 60,001 long, and refused here.
+            guard let name = value.string, (1...100).contains(name.unicodeScalars.count),
                   !name.unicodeScalars.contains(where: { CharacterSet.controlCharacters.contains($0) }) else {
                 throw invalid("name", "must be a string of 1 to 100 characters without control characters.")
             }
@@ -48,8 +50,9 @@ struct ProvisionRequest: Sendable {
             request.ttlSeconds = seconds
         }
         if let value = object["reference"], !value.isNull {
-            guard let reference = value.string, (1...200).contains(reference.count) else {
-                throw invalid("reference", "must be a string of 1 to 200 characters.")
+            guard let reference = value.string, (1...200).contains(reference.unicodeScalars.count),
+                  !reference.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) else {
+                throw invalid("reference", "must be a string of 1 to 200 characters without control characters (NUL included).")
             }
             request.reference = reference
         }

@@ -5,6 +5,8 @@ public enum ProvisioningError: Error, Sendable, Equatable {
     case databaseNotFound
     case alreadyClaimed
     case stillProvisioning
+    /// A user is claiming it right now (the claim lock is held).
+    case claimInProgress
     case notExtendable
     case notClaimable
     case idempotencyKeyReused

@@ -173,12 +173,29 @@ public final class ProvisioningService: Sendable {
         case .deleted, .expired: return record
         case .ready, .failed:
             if record.status == .ready, let projectID = record.projectId {
+                // The partner is bound by the claim lock too: take it, so no claim can start a
+                // transfer while the project is being deleted, and none in progress is undercut.
+                // (An expired database can no longer be claimed: no lock is needed, or possible.)
+                let now = clock.milliseconds()
+                let unclaimable = record.expiresAt <= now
+                var locked = unclaimable
+                if !unclaimable {
+                    locked = try await database.write {
+                        try ClaimsRepository.lockClaim(databaseId: id, now: now, staleBefore: now - ClaimService.staleClaimLock, in: $0)
+                    }
+                }
+                guard locked else {
+                    let current = try await get(id)
+                    if current.status == .claimed { throw ProvisioningError.alreadyClaimed }
+                    throw ProvisioningError.claimInProgress
+                }
                 do {
                     try await upstream.deleteProject(id: projectID)
                 } catch where error.kind == .notFound {
                     // Already gone upstream.
                 } catch {
                     logger.warning("project not deleted", metadata: ["database_id": "\(id)", "error": "\(error)"])
+                    if !unclaimable { try await database.write { try ClaimsRepository.unlockClaim(databaseId: id, in: $0) } }
                     throw ProvisioningError.upstreamUnavailable("Prisma could not delete the project right now; nothing changed. Retry.")
                 }
             }

@@ -15,11 +15,13 @@ enum EncryptionKeys {
         }
         let directory = URL(fileURLWithPath: settings.databasePath).deletingLastPathComponent()
         let file = directory.appendingPathComponent("sandbox-encryption.key")
+        // A missing or unreadable key file means "make one": the error itself carries nothing to act on.
         if let existing = try? Data(contentsOf: file), let bytes = Data(base64Encoded: existing), bytes.count == 32 {
             return Array(bytes)
         }
         let bytes = SecureRandom.bytes(32)
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o700])
         guard FileManager.default.createFile(
             atPath: file.path, contents: Data(Data(bytes).base64EncodedString().utf8), attributes: [.posixPermissions: 0o600])
         else { throw ConfigurationError(key: "claimgate.encryptionKey", reason: "could not be generated at \(file.path)") }
