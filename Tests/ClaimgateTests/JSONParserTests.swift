@@ -62,6 +62,10 @@ struct ExactMetadataTests {
         let other = try await app.provision(#"{"metadata":{"n":12345678901234567891}}"#, key: "big-1")
         #expect(other.status == 422)
         #expect(try other.json()["code"] as? String == "idempotency-key-reused")
+        // Valid JSON beyond Double's range neither crashes nor vanishes.
+        let huge = try await app.provision(#"{"metadata":{"huge":1e400}}"#)
+        #expect(huge.status == 201)
+        #expect(huge.text.contains("1e400"))
         await app.stop()
     }
 }

@@ -13,7 +13,8 @@ public enum JSONValue: Encodable, Sendable, Equatable {
     case object([String: JSONValue])
 
     /// Through `JSONEncoder` (our own documents embed partner metadata): a number is written as a
-    /// `Decimal` when that keeps it exactly (up to 38 significant digits), else as a `Double`.
+    /// `Decimal` when that keeps it exactly (up to 38 significant digits), else as a `Double`, else
+    /// (out of `Double`'s range) as its text in a string.
     /// Stored and fingerprinted copies use ``canonical``, which keeps every digit.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
@@ -23,7 +24,10 @@ public enum JSONValue: Encodable, Sendable, Equatable {
         case .number(let text):
             if let integer = Int64(text) { try container.encode(integer) }
             else if let decimal = Decimal(string: text), decimal.description == text { try container.encode(decimal) }
-            else { try container.encode(Double(text) ?? 0) }
+            else if let double = Double(text), double.isFinite { try container.encode(double) }
+            // Beyond Double's range (1e400): JSON allows it, JSONEncoder cannot write it; the text is
+            // kept as a string rather than lost (the stored canonical copy keeps it as a number).
+            else { try container.encode(text) }
         case .string(let value): try container.encode(value)
         case .array(let value): try container.encode(value)
         case .object(let value): try container.encode(value)
