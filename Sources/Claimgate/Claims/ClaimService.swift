@@ -204,7 +204,13 @@ public final class ClaimService: Sendable {
             // Storage failed mid-claim. Releasing the lock is best effort: it goes stale by itself
             // after `staleClaimLock`, and a transfer mark (if one was written) keeps the database
             // out of new claims until the reconciler settles it. The storage error is what counts.
-            _ = try? await database.write { try ClaimsRepository.unlockClaim(databaseId: databaseID, in: $0) }
+            do {
+                try await database.write { try ClaimsRepository.unlockClaim(databaseId: databaseID, in: $0) }
+            } catch let unlockError {
+                logger.warning("claim lock not released; it goes stale by itself", metadata: [
+                    "database_id": "\(databaseID)", "error": "\(unlockError)",
+                ])
+            }
             throw error
         }
         switch outcome {
