@@ -189,7 +189,7 @@ public final class Application: Sendable {
     }
 
     /// Binds the listener. Background work is separate (``backgroundServices``), so that a caller
-    /// decides how it runs: the CLI in a `ServiceGroup`, tests with ``startBackground()``.
+    /// decides how it runs: the CLI in a `ServiceGroup`, tests with ``startWithBackground()``.
     public func start() throws {
         try server.start()
         logger.info("listening", metadata: [
@@ -224,7 +224,7 @@ public final class Application: Sendable {
     }
 
     /// Paths that carry a bearer capability (claim links) are logged without it.
-    public static func loggablePath(_ path: String) -> String {
+    static func loggablePath(_ path: String) -> String {
         if path.hasPrefix("/claim/") { return "/claim/<redacted>" }
         return String(path.prefix(200))
     }

@@ -11,15 +11,6 @@ public protocol HTTPMiddleware: Sendable {
     func handle(_ request: HTTPRequest, next: HTTPResponder) async throws -> HTTPResponse
 }
 
-/// A middleware from a closure.
-public struct ClosureMiddleware: HTTPMiddleware {
-    let body: @Sendable (HTTPRequest, HTTPResponder) async throws -> HTTPResponse
-    public init(_ body: @escaping @Sendable (HTTPRequest, HTTPResponder) async throws -> HTTPResponse) { self.body = body }
-    public func handle(_ request: HTTPRequest, next: HTTPResponder) async throws -> HTTPResponse {
-        try await body(request, next)
-    }
-}
-
 extension Array where Element == any HTTPMiddleware {
     /// Wraps `responder` so that the first middleware runs first (outermost).
     func wrapping(_ responder: @escaping HTTPResponder) -> HTTPResponder {

@@ -40,13 +40,6 @@ public struct ProblemDetails: Sendable, Equatable, Error {
             && lhs.extensions == rhs.extensions
     }
 
-    /// The same problem with one more header field.
-    public func with(header name: String, _ value: String) -> ProblemDetails {
-        var copy = self
-        copy.headers.set(name, value)
-        return copy
-    }
-
     /// The problem as an `application/problem+json` response.
     /// - Parameter typePrefix: Prepended to `code` to make `type` (e.g. `urn:example:problem:`).
     public func response(requestID: String? = nil, typePrefix: String) -> HTTPResponse {
@@ -58,22 +51,21 @@ public struct ProblemDetails: Sendable, Equatable, Error {
 
     /// The JSON document (sorted keys, so stored copies compare byte for byte).
     public func encoded(requestID: String? = nil, typePrefix: String) -> [UInt8] {
-        var members: [String: String] = [:]
-        for (name, value) in extensions ?? [:] where !ProblemDetails.standardMembers.contains(name) { members[name] = value }
-        members["type"] = type ?? typePrefix + code
-        members["title"] = title
-        members["detail"] = detail
-        members["code"] = code
-        members["instance"] = instance
-        members["requestId"] = requestId ?? requestID
+        // Each member as its JSON value; `status` is the one number.
+        var members: [String: [UInt8]] = [:]
+        for (name, value) in extensions ?? [:] where !ProblemDetails.standardMembers.contains(name) {
+            members[name] = JSONText.string(value)
+        }
+        let strings: [String: String?] = [
+            "type": type ?? typePrefix + code, "title": title, "detail": detail, "code": code, "instance": instance,
+            "requestId": requestId ?? requestID,
+        ]
+        for case let (name, value?) in strings { members[name] = JSONText.string(value) }
+        members["status"] = Array(String(status).utf8)
         var out = Array("{".utf8)
-        var first = true
-        for (name, value) in (members.map { ($0.key, $0.value) } + [("status", nil as String?)]).sorted(by: { $0.0 < $1.0 }) {
-            if !first { out.append(UInt8(ascii: ",")) }
-            first = false
-            out += JSONText.string(name)
-            out.append(UInt8(ascii: ":"))
-            if let value { out += JSONText.string(value) } else { out += Array(String(status).utf8) }
+        for (index, name) in members.keys.sorted().enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            out += JSONText.string(name) + [UInt8(ascii: ":")] + members[name]!
         }
         out.append(UInt8(ascii: "}"))
         return out

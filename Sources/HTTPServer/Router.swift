@@ -4,11 +4,11 @@
 /// matches some pattern under another method answers 405 with `Allow`; no match answers 404. `HEAD`
 /// is served by the `GET` route.
 ///
-/// Middleware added with ``use(_:)`` wraps every request, matched or not; middleware given to
-/// ``add(_:_:middleware:_:)`` wraps that route only (authentication, rate limits). The router is
-/// the one place where errors become responses: a thrown ``ProblemDetails`` is rendered with the
-/// configured `problemTypePrefix`, ``AbortConnection`` passes through to the server, and anything
-/// else is logged with the request id and answered `500 internal`.
+/// Middleware given to ``add(_:_:middleware:_:)`` wraps that route (authentication, rate limits,
+/// error translation); the chain is composed once, at registration. The router is the one place
+/// where errors become responses: a thrown ``ProblemDetails`` is rendered with the configured
+/// `problemTypePrefix` (404 and 405 included), ``AbortConnection`` passes through to the server,
+/// and anything else is logged with the request id and answered `500 internal`.
 public struct Router: HTTPHandler {
     public typealias Handler = HTTPResponder
     /// A handler that answers at once and never blocks (see ``HTTPHandler/immediateResponse(to:)``).
@@ -29,17 +29,11 @@ public struct Router: HTTPHandler {
     }
 
     private var routes: [Route] = []
-    private var middleware: [any HTTPMiddleware] = []
     /// Prefix of every rendered problem's `type` (the application's namespace).
     public let problemTypePrefix: String
 
     public init(problemTypePrefix: String = "urn:problem:") {
         self.problemTypePrefix = problemTypePrefix
-    }
-
-    /// Adds middleware around every request (outermost first, in the order added).
-    public mutating func use(_ middleware: any HTTPMiddleware) {
-        self.middleware.append(middleware)
     }
 
     /// Registers a handler for a method and pattern, inside `middleware` (outermost first).
@@ -75,28 +69,21 @@ public struct Router: HTTPHandler {
     }
 
     public func handle(_ request: HTTPRequest) async throws -> HTTPResponse {
-        let resolution = resolve(request)
         let pattern: String
-        switch resolution {
-        case .found(let route, _): pattern = route.pattern
-        default: pattern = "unmatched"
-        }
-        let inner: HTTPResponder = { request in
-            switch resolution {
-            case .found(let route, let resolved):
-                var routed = request  // as the middleware left it, plus the path parameters
-                routed.pathParameters = resolved.pathParameters
+        do {
+            switch resolve(request) {
+            case .found(let route, var routed):
+                pattern = route.pattern
                 routed.routePattern = route.pattern
-                return try await route.responder(routed)
+                return labelled(try await route.responder(routed), pattern)
             case .wrongMethod(var allowed):
+                pattern = "unmatched"
                 if allowed.contains("GET") { allowed.append("HEAD") }
                 throw ProblemDetails.methodNotAllowed(request.method, allowed: allowed)
             case .none:
+                pattern = "unmatched"
                 throw ProblemDetails.notFound
             }
-        }
-        do {
-            return labelled(try await middleware.wrapping(inner)(request), pattern)
         } catch let abort as AbortConnection {
             throw abort
         } catch {

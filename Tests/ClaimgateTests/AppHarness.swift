@@ -3,6 +3,7 @@ import Foundation
 import HTTPServer
 import Logging
 import TestSupport
+import Testing
 
 /// Builds settings the way the service does (environment over the shipped JSON over defaults),
 /// with a temporary database and an ephemeral port unless the test overrides them.
@@ -63,4 +64,15 @@ func withApp<T>(_ environment: [String: String] = [:], clock: any WallClock = Sy
         await app.stop()
         throw error
     }
+}
+
+/// Waits (bounded) until `condition` holds: a positive sentinel, never a bare sleep-then-assert.
+/// Records an issue naming `what` when the bound runs out.
+func eventually(_ what: String, within limit: Duration = .seconds(20), _ condition: () async throws -> Bool) async throws {
+    let deadline = ContinuousClock.now + limit
+    while ContinuousClock.now < deadline {
+        if try await condition() { return }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+    Issue.record("timed out waiting: \(what)")
 }

@@ -79,10 +79,7 @@ struct AttackTests {
             let (_, callback, id) = try await browser.upToCallback()
             app.emulator.inject(Fault(route: "POST /v1/projects/:id/transfer", afterApply: true, latencyMs: 1500))
             let pending = Task { [browser] in try await browser.callback(callback) }
-            let deadline = ContinuousClock.now + .seconds(20)
-            while app.emulator.callCount("POST /v1/projects/:id/transfer") == 0 && ContinuousClock.now < deadline {
-                try await Task.sleep(for: .milliseconds(10))
-            }
+            try await eventually("the transfer reached Prisma") { app.emulator.callCount("POST /v1/projects/:id/transfer") == 1 }
             let during = try await app.client.send("DELETE", "/v1/databases/\(id)", headers: sandboxKey)
             #expect(during.status == 409)
             #expect(try during.json()["code"] as? String == "claim-in-progress")

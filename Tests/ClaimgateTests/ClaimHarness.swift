@@ -32,10 +32,16 @@ struct Browser {
 
     /// The emulator's consent page, answered; returns the callback URL Prisma sends the browser to.
     func consent(_ authorize: URL, user: Int = 0, workspace: Int = 0, decision: String = "approve") async throws -> String {
-        let emulator = TestClient(baseURL: app.emulator.baseURL)
+        try await Browser.consent(at: app.emulator, authorize, user: user, workspace: workspace, decision: decision)
+    }
+
+    /// The same, at any emulator (a Claimgate running as its own process, too).
+    static func consent(at prisma: PrismaEmulator, _ authorize: URL, user: Int = 0, workspace: Int = 0,
+                        decision: String = "approve") async throws -> String {
+        let emulator = TestClient(baseURL: prisma.baseURL)
         let page = try await emulator.get(Browser.local(authorize.absoluteString))
         #expect(page.status == 200)
-        let person = app.emulator.configuration.users[user]
+        let person = prisma.configuration.users[user]
         var form = URLComponents(url: authorize, resolvingAgainstBaseURL: false)!.queryItems ?? []
         form.append(URLQueryItem(name: "account", value: "\(person.id)/\(person.workspaces[workspace].id)"))
         form.append(URLQueryItem(name: "decision", value: decision))

@@ -1,6 +1,5 @@
 import Claimgate
 import Foundation
-import PrismaAPI
 import PrismaEmulator
 import Storage
 import TestSupport
@@ -14,16 +13,6 @@ import Glibc
 /// behind is settled by asking Prisma who owns the project.
 @Suite("Transfer reconciliation", .serialized)
 struct TransferReconcilerTests {
-    /// Waits (bounded) until `condition` holds; a positive sentinel, never a bare sleep.
-    func eventually(_ what: String, within limit: Duration = .seconds(20), _ condition: () async throws -> Bool) async throws {
-        let deadline = ContinuousClock.now + limit
-        while ContinuousClock.now < deadline {
-            if try await condition() { return }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        Issue.record("timed out waiting: \(what)")
-    }
-
     @Test("the record fails after Prisma moved the project: 503 page, then the reconciler records the claim")
     func recordFailsAfterTransfer() async throws {
         let clock = ManualClock()
@@ -103,14 +92,7 @@ struct TransferReconcilerTests {
         let location = try #require(started.header("Location"))
         let authorize = try #require(URL(string: location))
         let person = emulator.configuration.users[0]
-        var form = URLComponents(url: authorize, resolvingAgainstBaseURL: false)!.queryItems ?? []
-        form.append(URLQueryItem(name: "account", value: "\(person.id)/\(person.workspaces[0].id)"))
-        form.append(URLQueryItem(name: "decision", value: "approve"))
-        let consent = try await TestClient(baseURL: emulator.baseURL).send(
-            "POST", "/authorize", headers: ["Content-Type": "application/x-www-form-urlencoded"],
-            body: Data(form.map { "\(FormEncoding.escape($0.name))=\(FormEncoding.escape($0.value ?? ""))" }.joined(separator: "&").utf8))
-        let redirect = try #require(consent.header("Location"))
-        let callback = Browser.local(redirect)
+        let callback = Browser.local(try await Browser.consent(at: emulator, authorize))
         emulator.inject(Fault(route: "POST /v1/projects/:id/transfer", afterApply: true, latencyMs: 30_000))
         let pending = Task { try? await client.send("GET", callback, headers: ["Cookie": cookie]) }
         try await eventually("the transfer reached Prisma") { emulator.callCount("POST /v1/projects/:id/transfer") == 1 }

@@ -50,7 +50,7 @@ struct ClaimRoutes {
             return linkPage(state)
         }
         router.post("/claim/:token", middleware: chain) { request in
-            guard isSameSite(request) else {
+            guard isFromOwnPage(request) else {
                 return page(403, ClaimPages.message(
                     title: "Start the claim from its own page",
                     "This request came from another site. Open your claim link directly and press the button there."))
@@ -85,7 +85,7 @@ struct ClaimRoutes {
     /// `Origin` must be the public URL's — except `null`, which our own pages make browsers send
     /// (they are `Referrer-Policy: no-referrer`). Requests with neither header (older browsers)
     /// are allowed.
-    func isSameSite(_ request: HTTPRequest) -> Bool {
+    func isFromOwnPage(_ request: HTTPRequest) -> Bool {
         if let site = request.headers["Sec-Fetch-Site"]?.lowercased() {
             return site == "same-origin" || site == "none"
         }

@@ -28,6 +28,8 @@ struct PartnerRoutes {
                 var headers: HTTPHeaders = ["Idempotent-Replayed": "true"]
                 if status >= 400 { headers.set("Content-Type", "application/problem+json") }
                 return json(body, status: status, extra: headers)
+            case .settled(let record):
+                return json(DatabaseView(record).bytes)
             }
         }
         router.get("/v1/databases", middleware: chain) { request in

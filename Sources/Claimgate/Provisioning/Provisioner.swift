@@ -172,8 +172,7 @@ public actor Provisioner {
     /// (and sees `failed`) instead of racing it, and a give-up never lands under a running create.
     @discardableResult
     public func giveUp(_ id: String, reason: String) async throws -> Outcome {
-        if let task = running[id] { return try await task.value }
-        return try await singleFlight(id) { provisioner in
+        try await singleFlight(id) { provisioner in
             let found = try await provisioner.database.read { try DatabasesRepository.find(id, in: $0) }
             guard let record = found, record.status == .provisioning else { return .settled(found) }
             return try await provisioner.fail(record, reason: reason)

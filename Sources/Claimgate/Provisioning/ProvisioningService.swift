@@ -24,6 +24,8 @@ public enum CreateResult: Sendable {
     case created(databaseId: String, body: [UInt8])
     /// The stored answer of an earlier request with the same idempotency key.
     case replayed(status: Int, body: [UInt8])
+    /// Finished by another run with no answer stored for this request: the database as it is.
+    case settled(DatabaseRecord)
 }
 
 /// One page of databases.
@@ -123,13 +125,14 @@ public final class ProvisioningService: Sendable {
         case .pending:
             throw ProvisioningError.provisioningPending(databaseId: databaseID)
         case .settled:
-            // Someone else finished it: the stored answer is the one to give.
+            // Someone else finished it: the stored answer is the one to give, else the database as
+            // it is now (without secrets: they went to whoever finished it).
             if let key = idempotencyKey,
                let stored = try await database.read({ try DatabasesRepository.findKey(principal: principal, key: key, in: $0) }),
                let status = stored.responseStatus, let sealed = stored.responseBody {
                 return .replayed(status: status, body: try replayBody(sealed, principal: principal, key: key))
             }
-            throw ProvisioningError.databaseNotFound
+            return .settled(try await get(databaseID))
         }
     }
 
