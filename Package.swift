@@ -1,7 +1,8 @@
 // swift-tools-version:6.2
 import PackageDescription
 
-// Rooms and arrows (see ../shared/design.md): ClaimgateCLI → Claimgate → {HTTPServer, Storage};
+// Rooms and arrows: ClaimgateCLI → {ClaimgateSandbox → PrismaEmulator, Claimgate → {HTTPServer, Storage}};
+// the product (Claimgate) knows no emulator: sandbox mode is assembled by ClaimgateSandbox;
 // only HTTPServer sees libmicrohttpd, only Storage sees libsqlite3.
 let package = Package(
     name: "claimgate",
@@ -45,17 +46,20 @@ let package = Package(
         .target(
             name: "Claimgate",
             dependencies: [
-                "HTTPServer", "Storage", "Secrets", "PrismaAPI", "PrismaEmulator",
+                "HTTPServer", "Storage", "Secrets", "PrismaAPI",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]),
+        .target(
+            name: "ClaimgateSandbox",
+            dependencies: ["Claimgate", "PrismaEmulator", "Secrets", .product(name: "Logging", package: "swift-log")]),
         .executableTarget(
             name: "ClaimgateCLI",
             dependencies: [
-                "Claimgate", "PrismaEmulator",
+                "Claimgate", "ClaimgateSandbox", "PrismaEmulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -67,7 +71,7 @@ let package = Package(
         .testTarget(
             name: "ClaimgateTests",
             dependencies: [
-                "Claimgate", "HTTPServer", "Storage", "Secrets", "PrismaAPI", "PrismaEmulator", "TestSupport",
+                "Claimgate", "ClaimgateSandbox", "HTTPServer", "Storage", "Secrets", "PrismaAPI", "PrismaEmulator", "TestSupport",
                 .product(name: "Configuration", package: "swift-configuration"),
             ]),
     ]

@@ -218,7 +218,6 @@ public final class Application: Sendable {
         for task in tasks { task.cancel() }
         await server.stop()
         for task in tasks { await task.value }
-        await prisma.sandbox?.stop()
         await database.close()
         logger.info("stopped")
     }

@@ -87,8 +87,20 @@ public struct Settings: Sendable {
         public var clientID: String?
         public var clientSecret: Secret?
 
-        /// With no service token the service runs against its built-in Prisma emulator.
-        public var isSandbox: Bool { serviceToken == nil }
+        /// Sandbox mode: no service token was configured, so whoever assembles the service (the
+        /// CLI, a test) runs the built-in Prisma emulator and fills in the fields above with its
+        /// address and credentials. Stays true after that: it also means "no real key for secrets
+        /// at rest is required" and "the sandbox API key is accepted".
+        public var isSandbox: Bool
+
+        public init(apiURL: String, authURL: String, serviceToken: Secret?, clientID: String?, clientSecret: Secret?) {
+            self.apiURL = apiURL
+            self.authURL = authURL
+            self.serviceToken = serviceToken
+            self.clientID = clientID
+            self.clientSecret = clientSecret
+            self.isSandbox = serviceToken == nil
+        }
     }
 
     /// The server configuration these settings describe.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Claimgate
+import ClaimgateSandbox
 import Foundation
 import Logging
 import PrismaEmulator
@@ -54,17 +55,23 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup var options: ConfigOptions
 
     func run() async throws {
-        let settings = try await options.loadSettings()
+        var settings = try await options.loadSettings()
         let logger = bootstrapLogging(level: settings.logLevel)
+        var sandbox: PrismaEmulator?
         let application: Application
         do {
+            if settings.prisma.isSandbox { sandbox = try Sandbox.start(for: &settings, logger: logger) }
             application = try await Application.build(settings: settings, logger: logger)
         } catch {
             logger.critical("cannot start", metadata: ["error": "\(error)"])
+            await sandbox?.stop()  // nothing started may outlive a failed start
             throw ExitCode(1)
         }
+        // Services stop in reverse order: background passes, then the HTTP service drains, then
+        // the sandbox emulator it talks to.
         let group = ServiceGroup(configuration: .init(
-            services: [.init(service: ClaimgateService(application: application))]
+            services: (sandbox.map { [ServiceGroupConfiguration.ServiceConfiguration(service: EmulatorService(emulator: $0))] } ?? [])
+                + [.init(service: ClaimgateService(application: application))]
                 + application.backgroundServices.map { .init(service: $0) },
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))

@@ -1,7 +1,9 @@
 import Claimgate
+import ClaimgateSandbox
 import Foundation
 import HTTPServer
 import Logging
+import PrismaEmulator
 import TestSupport
 import Testing
 
@@ -24,18 +26,29 @@ func testSettings(_ environment: [String: String] = [:]) async throws -> Setting
 struct RunningApp {
     let application: Application
     let logs: LogSink
+    /// The built-in Prisma in sandbox mode (the default for tests), nil against a configured Prisma.
+    let sandbox: PrismaEmulator?
     var client: TestClient { TestClient(port: application.server.port) }
 
     static func start(_ environment: [String: String] = [:], clock: any WallClock = SystemWallClock()) async throws -> RunningApp {
-        let settings = try await testSettings(environment)
+        var settings = try await testSettings(environment)
         let sink = LogSink.memory()
         let logger = Logger(label: "test") { label in JSONLogHandler(label: label, level: .debug, sink: sink) }
-        let application = try await Application.build(settings: settings, logger: logger, clock: clock)
-        try application.startWithBackground()
-        return RunningApp(application: application, logs: sink)
+        let sandbox = settings.prisma.isSandbox ? try Sandbox.start(for: &settings, logger: logger) : nil
+        do {
+            let application = try await Application.build(settings: settings, logger: logger, clock: clock)
+            try application.startWithBackground()
+            return RunningApp(application: application, logs: sink, sandbox: sandbox)
+        } catch {
+            await sandbox?.stop()
+            throw error
+        }
     }
 
-    func stop() async { await application.stop() }
+    func stop() async {
+        await application.stop()
+        await sandbox?.stop()
+    }
 
     /// Calls the application in-process, through the same router and middleware the server uses,
     /// without a socket (errors rendered exactly as on the wire).

@@ -32,14 +32,14 @@ struct OperationsTests {
     func upstreamDegraded() async throws {
         let app = try await RunningApp.start()
         #expect(try await app.client.get("/readyz").json()["checks"] as? [String: String] == ["database": "ok", "prisma": "ok"])
-        app.application.prisma.sandbox!.inject(Fault(route: "POST /v1/projects", status: 503, times: 100))
-        app.application.prisma.sandbox!.inject(Fault(route: "GET /v1/projects", status: 503, times: 100))
+        app.emulator.inject(Fault(route: "POST /v1/projects", status: 503, times: 100))
+        app.emulator.inject(Fault(route: "GET /v1/projects", status: 503, times: 100))
         #expect(try await app.provision().status == 503)
         let degraded = try await app.client.get("/readyz")
         #expect(degraded.status == 200)  // still accepting work: intents are finished later
         #expect((try degraded.json()["checks"] as? [String: String])?["prisma"] == "degraded")
         #expect(try await app.client.get("/metrics").text.contains("claimgate_prisma_consecutive_failures"))
-        app.application.prisma.sandbox!.clearFaults()
+        app.emulator.clearFaults()
         _ = try await app.client.get("/v1/regions", headers: sandboxKey)
         _ = try await app.provision()
         #expect((try await app.client.get("/readyz").json()["checks"] as? [String: String])?["prisma"] == "ok")
@@ -83,7 +83,7 @@ struct SandboxTests {
     func sandbox() async throws {
         let app = try await RunningApp.start()
         let prisma = app.application.prisma
-        let emulator = try #require(prisma.sandbox)
+        let emulator = try #require(app.sandbox)
         #expect(prisma.management.baseURL.absoluteString == emulator.baseURL)
         let regions = try await prisma.management.postgresRegions(token: prisma.serviceToken)
         #expect(regions.count == 6)
@@ -102,7 +102,7 @@ struct SandboxTests {
         await #expect(throws: ConfigurationError.self) { _ = try await RunningApp.start(environment) }
         environment["CLAIMGATE_ENCRYPTION_KEY"] = Data(repeating: 1, count: 32).base64EncodedString()
         let app = try await RunningApp.start(environment)
-        #expect(app.application.prisma.sandbox == nil)
+        #expect(app.sandbox == nil)
         #expect(app.application.prisma.management.baseURL.absoluteString == "http://127.0.0.1:9")
         #expect(!app.logs.lines.contains { $0.contains("sandbox mode") })
         #expect(!app.logs.lines.contains { $0.contains("token-for-tests") })

@@ -7,7 +7,7 @@ import Testing
 let sandboxKey = ["Authorization": "Bearer \(Application.sandboxAPIKey)"]
 
 extension RunningApp {
-    var emulator: PrismaEmulator { application.prisma.sandbox! }
+    var emulator: PrismaEmulator { sandbox! }
 
     func provision(_ body: String = "{}", key: String? = nil, headers: [String: String] = sandboxKey) async throws -> TestClient.Reply {
         var all = headers
