@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 
 /* Every daemon in the process forwards to the same Swift function, which finds its server
  * through the context pointer; so one function pointer, written before any daemon starts, is enough. */
@@ -126,4 +127,103 @@ int mhd_shim_client_address(struct MHD_Connection *connection, char *buffer, siz
     if (info == NULL || info->client_addr == NULL || length == 0) return -1;
     socklen_t size = info->client_addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
     return getnameinfo(info->client_addr, size, buffer, length, NULL, 0, NI_NUMERICHOST) == 0 ? 0 : -1;
+}
+
+/* RFC 9110 tchar: ! # $ % & ' * + - . ^ _ ` | ~ DIGIT ALPHA */
+static int is_token_byte(unsigned char c) {
+    if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return 1;
+    return strchr("!#$%&'*+-.^_`|~", c) != NULL && c != '\0';
+}
+
+#define MHD_SHIM_MAX_CHECKED_HEADERS 256
+
+struct header_span {
+    const char *key;
+    const char *value;
+    size_t value_size;
+};
+
+struct anomaly_ctx {
+    enum mhd_shim_head_anomaly found;
+    unsigned int hosts;
+    size_t count;
+    struct header_span spans[MHD_SHIM_MAX_CHECKED_HEADERS];
+};
+
+static enum MHD_Result anomaly_iterator(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
+                                        const char *value, size_t value_size) {
+    (void)kind;
+    struct anomaly_ctx *ctx = (struct anomaly_ctx *)cls;
+    if (key == NULL || key_size == 0) { ctx->found = MHD_SHIM_HEAD_BAD_NAME; return MHD_NO; }
+    for (size_t i = 0; i < key_size; i++) {
+        if (!is_token_byte((unsigned char)key[i])) { ctx->found = MHD_SHIM_HEAD_BAD_NAME; return MHD_NO; }
+    }
+    for (size_t i = 0; value != NULL && i < value_size; i++) {
+        unsigned char c = (unsigned char)value[i];
+        if (c == '\r' || c == '\n' || c == '\0') { ctx->found = MHD_SHIM_HEAD_BAD_VALUE; return MHD_NO; }
+    }
+    if (key_size == 4 && strncasecmp(key, "Host", 4) == 0 && ++ctx->hosts > 1) {
+        ctx->found = MHD_SHIM_HEAD_DUPLICATE_HOST;
+        return MHD_NO;
+    }
+    if (ctx->count < MHD_SHIM_MAX_CHECKED_HEADERS) {
+        ctx->spans[ctx->count].key = key;
+        ctx->spans[ctx->count].value = value;
+        ctx->spans[ctx->count].value_size = value_size;
+        ctx->count++;
+    }
+    return MHD_YES;
+}
+
+static int is_terminator(unsigned char c) { return c == '\0' || c == '\r' || c == '\n'; }
+
+/* libmicrohttpd parses the head in place and measures a value up to its first NUL, so
+ * "Authorization: Bearer key\0junk" arrives as "Bearer key". The bytes are still in its buffer, in
+ * order: after a value come optional whitespace, the line terminator (which the parser overwrote
+ * with NUL bytes: one or two), then the next header's name, or for the last header the blank line.
+ * Anything else between a value and the next line is a NUL the client sent, hiding bytes. */
+static int hides_bytes(const struct header_span *span, const char *next_key) {
+    if (span->value == NULL) return 0;
+    const unsigned char *p = (const unsigned char *)span->value + span->value_size;
+    while (*p == ' ' || *p == '\t') p++;
+    if (!is_terminator(*p)) return 1;
+    const unsigned char *q = p;
+    while (q - p < 2 && is_terminator(*q) && (next_key == NULL || (const char *)q != next_key)) q++;
+    /* Between two header lines the terminator is CRLF, two bytes: a single one is a bare LF (or a
+     * bare CR), which a front proxy may read differently — the classic way to smuggle a header. */
+    if (next_key != NULL) return (const char *)q != next_key || q - p != 2;
+    return !is_terminator(*q);
+}
+
+enum mhd_shim_head_anomaly mhd_shim_head_anomaly(struct MHD_Connection *connection) {
+    static __thread struct anomaly_ctx ctx;
+    ctx.found = MHD_SHIM_HEAD_OK;
+    ctx.hosts = 0;
+    ctx.count = 0;
+    MHD_get_connection_values_n(connection, MHD_HEADER_KIND, anomaly_iterator, &ctx);
+    if (ctx.found != MHD_SHIM_HEAD_OK) return ctx.found;
+    for (size_t i = 0; i < ctx.count; i++) {
+        const char *next = i + 1 < ctx.count ? ctx.spans[i + 1].key : NULL;
+        if (hides_bytes(&ctx.spans[i], next)) return MHD_SHIM_HEAD_BAD_VALUE;
+    }
+    return MHD_SHIM_HEAD_OK;
+}
+
+void *mhd_shim_socket_context(struct MHD_Connection *connection) {
+    const union MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return info ? info->socket_context : NULL;
+}
+
+void mhd_shim_refuse(struct MHD_Connection *connection, const char *status_line) {
+    int fd = mhd_shim_connection_fd(connection);
+    if (fd < 0) return;
+    char buffer[256];
+    int n = snprintf(buffer, sizeof buffer, "%s\r\nConnection: close\r\nContent-Length: 0\r\n\r\n", status_line);
+    if (n > 0 && (size_t)n < sizeof buffer) {
+        /* Best effort on a socket we are about to shut down: a short or failed write only means the
+         * client sees the close without the status line. */
+        ssize_t written = send(fd, buffer, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+        (void)written;
+    }
+    shutdown(fd, SHUT_RDWR);
 }

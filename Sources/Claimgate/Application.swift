@@ -160,7 +160,7 @@ public final class Application: Sendable {
                 metrics.record(access)
                 serverLogger.info("request", metadata: [
                     "request_id": "\(access.requestID)", "method": "\(access.method)",
-                    "path": "\(Application.loggablePath(access.path))", "route": "\(access.route)",
+                    "path": "\(Application.loggablePath(access.path, route: access.route))", "route": "\(access.route)",
                     "status": "\(access.status)",
                     "duration_ms": "\((access.duration / .microseconds(1)).rounded() / 1000)",
                     "bytes": "\(access.responseBytes)",
@@ -222,9 +222,23 @@ public final class Application: Sendable {
         logger.info("stopped")
     }
 
-    /// Paths that carry a bearer capability (claim links) are logged without it.
-    static func loggablePath(_ path: String) -> String {
-        if path.hasPrefix("/claim/") { return "/claim/<redacted>" }
-        return String(path.prefix(200))
+    /// What of a request path may be logged. A request that routed to a route with a capability in
+    /// it (a claim link) is logged as the route's pattern, whatever spelling brought it there
+    /// (`//claim/…`, `/%2Fclaim/…`); in any other path, every run of 32 or more base64url characters
+    /// (the shape of claim tokens, OAuth states, API keys) is replaced, so a token pasted into a
+    /// path that routes nowhere is not logged either.
+    static func loggablePath(_ path: String, route: String) -> String {
+        if route.contains(":token") { return route }
+        var out: [UInt8] = []
+        var run: [UInt8] = []
+        func flush() {
+            out += run.count >= 32 ? Array("<redacted>".utf8) : run
+            run.removeAll(keepingCapacity: true)
+        }
+        for byte in path.utf8.prefix(400) {
+            if Base64URL.isAlphabet(byte) { run.append(byte) } else { flush(); out.append(byte) }
+        }
+        flush()
+        return String(decoding: out.prefix(200), as: UTF8.self)
     }
 }

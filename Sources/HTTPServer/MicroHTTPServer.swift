@@ -36,6 +36,8 @@ public final class MicroHTTPServer: @unchecked Sendable {
     /// Requests whose connection is suspended while their handler runs, by identity.
     private let suspended = Mutex<[ObjectIdentifier: RequestState]>([:])
     private let sweeper = Mutex<Task<Void, Never>?>(nil)
+    /// Live connections, for the receive deadline and the raw-target checks.
+    let connections = ConnectionTable()
 
     /// - Parameters:
     ///   - configuration: Limits and bind address.
@@ -73,6 +75,26 @@ public final class MicroHTTPServer: @unchecked Sendable {
                 conCls.pointee = nil
                 server.inFlight.subtract(1, ordering: .relaxed)
             }
+            let notifyConnection: MHD_NotifyConnectionCallback = { cls, connection, socketContext, toe in
+                guard let cls, let connection, let socketContext else { return }
+                let server = Unmanaged<MicroHTTPServer>.fromOpaque(cls).takeUnretainedValue()
+                if toe.rawValue == 0 {  // MHD_CONNECTION_NOTIFY_STARTED (1 is …_CLOSED)
+                    let record = ConnectionRecord(connection: connection)
+                    server.connections.opened(record)
+                    socketContext.pointee = Unmanaged.passRetained(record).toOpaque()
+                } else if let raw = socketContext.pointee {
+                    let record = Unmanaged<ConnectionRecord>.fromOpaque(raw)
+                    server.connections.closed(record.takeUnretainedValue())
+                    record.release()
+                    socketContext.pointee = nil
+                }
+            }
+            let uriLog: @convention(c) (UnsafeMutableRawPointer?, UnsafePointer<CChar>?, OpaquePointer?) -> UnsafeMutableRawPointer? = { cls, uri, connection in
+                guard let cls, let uri, let connection else { return nil }
+                let server = Unmanaged<MicroHTTPServer>.fromOpaque(cls).takeUnretainedValue()
+                server.requestLine(connection, target: uri)
+                return nil
+            }
             var options: [MHD_OptionItem] = [
                 MHD_OptionItem(option: .CONNECTION_LIMIT, value: max(1, configuration.connectionLimit), ptr_value: nil),
                 MHD_OptionItem(option: .CONNECTION_TIMEOUT, value: max(1, configuration.connectionTimeoutSeconds), ptr_value: nil),
@@ -80,7 +102,12 @@ public final class MicroHTTPServer: @unchecked Sendable {
                 MHD_OptionItem(option: .LISTEN_BACKLOG_SIZE, value: 1024, ptr_value: nil),
                 MHD_OptionItem(option: .STRICT_FOR_CLIENT, value: 1, ptr_value: nil),
                 MHD_OptionItem(option: .NOTIFY_COMPLETED, value: unsafeBitCast(completed, to: Int.self), ptr_value: me),
+                MHD_OptionItem(option: .NOTIFY_CONNECTION, value: unsafeBitCast(notifyConnection, to: Int.self), ptr_value: me),
+                MHD_OptionItem(option: .URI_LOG_CALLBACK, value: unsafeBitCast(uriLog, to: Int.self), ptr_value: me),
             ]
+            if configuration.perAddressConnectionLimit > 0 {
+                options.append(MHD_OptionItem(option: .PER_IP_CONNECTION_LIMIT, value: configuration.perAddressConnectionLimit, ptr_value: nil))
+            }
             let threads = configuration.threadPoolSize > 0
                 ? configuration.threadPoolSize : ProcessInfo.processInfo.activeProcessorCount
             if threads > 1 {
@@ -141,6 +168,43 @@ public final class MicroHTTPServer: @unchecked Sendable {
 
     // MARK: - Access handler phases
 
+    /// A request line arrived (libmicrohttpd's URI log, before it parses the target): the receive
+    /// deadline starts, and the raw target is checked for what decoding would hide or choke on.
+    fileprivate func requestLine(_ connection: OpaquePointer, target: UnsafePointer<CChar>) {
+        guard let record = connectionRecord(connection) else { return }
+        var parameters = 0, nul = false
+        var inQuery = false
+        var previous: (UInt8, UInt8) = (0, 0)
+        var pointer = target
+        while pointer.pointee != 0 {
+            let byte = UInt8(bitPattern: pointer.pointee)
+            if byte == UInt8(ascii: "?") && !inQuery { inQuery = true; parameters = 1 }
+            else if inQuery && byte == UInt8(ascii: "&") { parameters += 1 }
+            if previous == (UInt8(ascii: "%"), UInt8(ascii: "0")) && byte == UInt8(ascii: "0") { nul = true }
+            previous = (previous.1, byte)
+            pointer += 1
+        }
+        if parameters > configuration.maxQueryParameters {
+            // libmicrohttpd 0.9.75 runs out of its connection pool parsing that many arguments and
+            // then answers nothing while holding the socket: refuse before it tries.
+            connections.update(record) { mhd_shim_refuse($0.connection, "HTTP/1.1 414 URI Too Long") }
+            onAccess(AccessRecord(requestID: MicroHTTPServer.requestID(from: HTTPHeaders()), method: "-", path: "-",
+                                  route: "rejected", status: 414, duration: .zero, responseBytes: 0))
+            return
+        }
+        let now = ContinuousClock.now
+        connections.update(record) { record in
+            record.receivingSince = now
+            record.targetHasNUL = nul
+        }
+    }
+
+    /// The request is in (or answered before it was): its receive deadline no longer applies.
+    private func doneReceiving(_ connection: OpaquePointer) {
+        guard let record = connectionRecord(connection) else { return }
+        connections.update(record) { $0.receivingSince = nil }
+    }
+
     fileprivate func access(
         _ connection: OpaquePointer, url: UnsafePointer<CChar>?, method: UnsafePointer<CChar>?,
         uploadData: UnsafePointer<CChar>?, uploadSize: UnsafeMutablePointer<Int>,
@@ -194,6 +258,22 @@ public final class MicroHTTPServer: @unchecked Sendable {
     /// Checks the request head before any body is read.
     private func rejection(for state: RequestState) -> ProblemDetails? {
         let connection = state.connection
+        switch mhd_shim_head_anomaly(connection) {
+        case MHD_SHIM_HEAD_BAD_NAME:
+            return .badFraming("A header name is not a token (whitespace before the colon, spaces or control bytes in it).")
+        case MHD_SHIM_HEAD_BAD_VALUE:
+            return .badFraming("A header line is malformed: CR, LF or NUL in a value, a bare LF or CR ending a line, or a folded (obs-fold) line.")
+        case MHD_SHIM_HEAD_DUPLICATE_HOST:
+            return .badFraming("More than one Host header.")
+        default:
+            break
+        }
+        if let record = connectionRecord(connection), connections.update(record, { $0.targetHasNUL }) {
+            return .badRequest("The request target contains %00.")
+        }
+        if state.path.utf8.contains(where: { $0 < 0x20 || $0 == 0x7f }) {
+            return .badRequest("The request path contains control characters.")
+        }
         let lengths = mhd_shim_count_headers(connection, "Content-Length")
         let encodings = mhd_shim_count_headers(connection, "Transfer-Encoding")
         if lengths > 1 {
@@ -220,6 +300,7 @@ public final class MicroHTTPServer: @unchecked Sendable {
     /// Answers at once when the handler can, else suspends the connection and runs the handler.
     private func dispatch(_ state: RequestState) -> MHD_Result {
         state.dispatched = true
+        doneReceiving(state.connection)
         var request = HTTPRequest(
             method: state.method, path: state.path,
             query: connectionValues(state.connection, kind: .GET_ARGUMENT_KIND),
@@ -272,6 +353,7 @@ public final class MicroHTTPServer: @unchecked Sendable {
 
     private func answer(_ state: RequestState, _ given: Answer, route: String?, close: Bool) -> MHD_Result {
         state.answered = true
+        doneReceiving(state.connection)
         guard case .response(let response) = given else {
             // Returning MHD_NO alone leaves the socket open until MHD's next look at it; shutting it
             // down makes the peer see the cut at once, as it would with a crashed server.
@@ -309,6 +391,12 @@ public final class MicroHTTPServer: @unchecked Sendable {
                 try? await Task.sleep(for: .milliseconds(250))
                 guard let self else { return }
                 let now = ContinuousClock.now
+                let slow = self.connections.expireReceiving(before: now - self.configuration.requestReceiveTimeout)
+                for _ in 0..<slow {
+                    self.onAccess(AccessRecord(
+                        requestID: MicroHTTPServer.requestID(from: HTTPHeaders()), method: "-", path: "-", route: "rejected",
+                        status: 408, duration: self.configuration.requestReceiveTimeout, responseBytes: 0))
+                }
                 let overdue = self.suspended.withLock { $0.values.filter { $0.deadline <= now } }
                 for state in overdue {
                     self.complete(state, with: .response(self.problem(.timeout, state)))

@@ -88,6 +88,9 @@ public struct ProblemDetails: Sendable, Equatable, Error {
     public static func badFraming(_ detail: String) -> ProblemDetails {
         ProblemDetails(status: 400, code: "bad-request-framing", title: "Bad Request", detail: detail)
     }
+    public static func badRequest(_ detail: String) -> ProblemDetails {
+        ProblemDetails(status: 400, code: "bad-request", title: "Bad Request", detail: detail)
+    }
     public static let timeout = ProblemDetails(
         status: 503, code: "handler-timeout", title: "Service Unavailable",
         detail: "The request took too long to process; it is safe to retry idempotent requests.")

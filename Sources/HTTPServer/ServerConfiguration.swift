@@ -20,6 +20,16 @@ public struct ServerConfiguration: Sendable {
     public var maxBodyBytes: Int
     /// Largest total size of request header names and values; larger gets 431.
     public var maxHeaderBytes: Int
+    /// Simultaneous connections from one client address (0: no limit). Well under
+    /// ``connectionLimit``, so one address cannot take every connection.
+    public var perAddressConnectionLimit: Int
+    /// Longest a client may take to send one whole request (head and body) once its request line
+    /// arrived; a slower one gets `408` and the connection is closed. libmicrohttpd's own idle
+    /// timeout restarts at every byte, so a client trickling a header line every few seconds would
+    /// otherwise hold its connection for as long as it likes.
+    public var requestReceiveTimeout: Duration
+    /// Most query parameters a request may carry; more gets `414` at once.
+    public var maxQueryParameters: Int
     /// Longest a handler may run before the client gets a 503 problem.
     public var handlerTimeout: Duration
     /// Longest a graceful stop waits for in-flight requests.
@@ -41,6 +51,9 @@ public struct ServerConfiguration: Sendable {
         connectionMemoryLimitBytes: Int = 64 * 1024,
         maxBodyBytes: Int = 1 << 20,
         maxHeaderBytes: Int = 16 * 1024,
+        perAddressConnectionLimit: Int = 256,
+        requestReceiveTimeout: Duration = .seconds(10),
+        maxQueryParameters: Int = 256,
         handlerTimeout: Duration = .seconds(30),
         drainTimeout: Duration = .seconds(10),
         errorLog: @escaping @Sendable (String) -> Void = { _ in },
@@ -55,6 +68,9 @@ public struct ServerConfiguration: Sendable {
         self.connectionMemoryLimitBytes = connectionMemoryLimitBytes
         self.maxBodyBytes = maxBodyBytes
         self.maxHeaderBytes = maxHeaderBytes
+        self.perAddressConnectionLimit = perAddressConnectionLimit
+        self.requestReceiveTimeout = requestReceiveTimeout
+        self.maxQueryParameters = maxQueryParameters
         self.handlerTimeout = handlerTimeout
         self.drainTimeout = drainTimeout
         self.errorLog = errorLog

@@ -49,7 +49,7 @@ public enum Base64URL {
         return String(decoding: output, as: UTF8.self)
     }
 
-    static func isAlphabet(_ byte: UInt8) -> Bool {
+    public static func isAlphabet(_ byte: UInt8) -> Bool {
         (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x61 && byte <= 0x7a)
             || byte == 0x2d || byte == 0x5f
     }

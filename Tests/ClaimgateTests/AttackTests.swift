@@ -1,6 +1,7 @@
 import Claimgate
 import Foundation
 import PrismaEmulator
+import Secrets
 import TestSupport
 import Testing
 
@@ -101,6 +102,31 @@ struct AttackTests {
                 atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path)[.posixPermissions] as? Int
             #expect(file == 0o600)
             #expect(directory == 0o700)
+        }
+    }
+}
+
+extension AttackTests {
+    @Test("the claim token never reaches the log, under any spelling that routes to a claim page or nowhere")
+    func tokenNeverLogged() async throws {
+        try await withApp { app in
+            let claimURL = try #require(try await app.provision().json()["claimUrl"] as? String)
+            let token = String(claimURL.split(separator: "/").last ?? "")
+            #expect(SecureRandom.isToken(token))
+            let port = app.application.server.port
+            var served = 0
+            for target in ["/claim/\(token)", "//claim/\(token)", "/%2Fclaim/\(token)", "/%2fclaim/\(token)", "/claim//\(token)",
+                           "/claim/\(token)/", "/claim/\(token)?utm=1", "/claim/\(token)/extra", "/claim/\(token).html",
+                           "/x/\(token)", "/v1/databases/\(token)"] {
+                let reply = try await RawHTTP.exchange(port: port, "GET \(target) HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                if reply.statuses == [200] { served += 1 }
+                #expect(!reply.statuses.isEmpty, "\(target)")
+            }
+            #expect(served >= 5)  // the spellings that reach the claim page did reach it
+            let lines = app.logs.lines
+            #expect(lines.contains { $0.contains("/claim/:token") })  // the access lines are there
+            #expect(!lines.contains { $0.contains(token) })
+            #expect(!lines.contains { $0.contains(String(token.prefix(32))) })
         }
     }
 }

@@ -36,4 +36,28 @@ int mhd_shim_connection_fd(struct MHD_Connection *connection);
 /* The peer's numeric address ("127.0.0.1", "::1") into buffer; 0 on success. */
 int mhd_shim_client_address(struct MHD_Connection *connection, char *buffer, size_t length);
 
+/* What is wrong with the request head libmicrohttpd accepted, checked on the parsed fields (0.9.75
+ * is lenient where a front proxy may not be, which is how requests get smuggled). */
+enum mhd_shim_head_anomaly {
+    MHD_SHIM_HEAD_OK = 0,
+    /* A header name that is not an RFC 9110 token: whitespace before the colon
+     * ("Transfer-Encoding : chunked"), spaces or control bytes inside it. */
+    MHD_SHIM_HEAD_BAD_NAME = 1,
+    /* A header value with CR, LF or NUL in it (libmicrohttpd cuts C strings at NUL, so
+     * "Bearer key\0junk" would read as "Bearer key"). */
+    MHD_SHIM_HEAD_BAD_VALUE = 2,
+    /* More than one Host header. */
+    MHD_SHIM_HEAD_DUPLICATE_HOST = 3,
+};
+enum mhd_shim_head_anomaly mhd_shim_head_anomaly(struct MHD_Connection *connection);
+
+/* The pointer stored for the connection at MHD_CONNECTION_NOTIFY_STARTED, or NULL. */
+void *mhd_shim_socket_context(struct MHD_Connection *connection);
+
+/* Answers a request head libmicrohttpd has not answered yet with a bodyless status line
+ * ("HTTP/1.1 408 Request Timeout") and `Connection: close`, then shuts the socket down so that
+ * libmicrohttpd closes the connection at its next look. For refusals that cannot wait for (or
+ * never reach) the access handler: a request that is too slow, or a URI it would choke on. */
+void mhd_shim_refuse(struct MHD_Connection *connection, const char *status_line);
+
 #endif
