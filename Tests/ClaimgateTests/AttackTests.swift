@@ -130,3 +130,36 @@ extension AttackTests {
         }
     }
 }
+
+extension AttackTests {
+    @Test("nested-JSON bombs are refused at once with 400, and nothing else waits behind them")
+    func jsonBombs() async throws {
+        try await withApp { app in
+            let level = "{" + (0..<15).map { "\"k\($0)\":0," }.joined() + "\"n\":"
+            let bomb = String(repeating: level, count: 500) + "0" + String(repeating: "}", count: 500)
+            #expect(bomb.utf8.count > 40_000)
+            let started = ContinuousClock.now
+            async let first = app.provision(bomb)
+            async let second = app.client.send("POST", "/v1/databases/cgdb_x/extend", headers: sandboxKey, body: Data(bomb.utf8))
+            async let ready = app.client.get("/readyz")
+            let (a, b, r) = try await (first, second, ready)
+            #expect(a.status == 400)
+            #expect(try a.json()["code"] as? String == "invalid-json")
+            #expect(b.status == 400)
+            #expect(r.status == 200)
+            #expect(ContinuousClock.now - started < .seconds(5))  // was 15–30 s before the depth limit
+        }
+    }
+
+    @Test("an API key with a NUL and junk after it does not authenticate")
+    func keyWithHiddenBytes() async throws {
+        try await withApp { app in
+            let port = app.application.server.port
+            let head = "GET /v1/databases HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(Application.sandboxAPIKey)\u{0}junk\r\nConnection: close\r\n\r\n"
+            let reply = try await RawHTTP.exchange(port: port, head)
+            #expect(reply.statuses == [400])
+            let plain = try await RawHTTP.exchange(port: port, "GET /v1/databases HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(Application.sandboxAPIKey)\r\nConnection: close\r\n\r\n")
+            #expect(plain.statuses == [200])
+        }
+    }
+}
