@@ -3,7 +3,8 @@ import PackageDescription
 
 // Rooms and arrows: ClaimgateCLI → {ClaimgateSandbox → PrismaEmulator, Claimgate → {HTTPServer, Storage}};
 // the product (Claimgate) knows no emulator: sandbox mode is assembled by ClaimgateSandbox;
-// only HTTPServer sees libmicrohttpd, only Storage sees libsqlite3.
+// only HTTPServer sees libmicrohttpd, only Storage sees libsqlite3. Secrets and Timestamps are
+// leaves shared by the product and the emulator, so neither borrows them from the Prisma client.
 let package = Package(
     name: "claimgate",
     platforms: [.macOS(.v15)],
@@ -31,6 +32,7 @@ let package = Package(
             providers: [.apt(["libsqlite3-dev"]), .brew(["sqlite"])]),
         .target(name: "Storage", dependencies: ["CSQLite"]),
         .target(name: "Secrets"),
+        .target(name: "Timestamps"),
         .target(
             name: "PrismaAPI",
             dependencies: [
@@ -42,11 +44,11 @@ let package = Package(
             ]),
         .target(
             name: "PrismaEmulator",
-            dependencies: ["HTTPServer", "PrismaAPI", "Secrets", .product(name: "Crypto", package: "swift-crypto")]),
+            dependencies: ["HTTPServer", "PrismaAPI", "Secrets", "Timestamps", .product(name: "Crypto", package: "swift-crypto")]),
         .target(
             name: "Claimgate",
             dependencies: [
-                "HTTPServer", "Storage", "Secrets", "PrismaAPI",
+                "HTTPServer", "Storage", "Secrets", "Timestamps", "PrismaAPI",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Configuration", package: "swift-configuration"),

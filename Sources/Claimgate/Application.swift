@@ -63,13 +63,13 @@ public final class Application: Sendable {
             database: database,
             upstream: prisma.oauth.map { PrismaClaimUpstream(management: prisma.management, oauth: $0, serviceToken: prisma.serviceToken) },
             box: box, clock: clock, publicURL: settings.publicURL,
-            issuer: prisma.oauth?.authURL.absoluteString ?? settings.prisma.authURL,
-            keepTokens: settings.lifecycle.keepTokens, logger: logger)
+            issuer: (prisma.oauth?.authURL ?? settings.prisma.authURL).absoluteString,
+            keepTokens: settings.accounts.keepTokens, logger: logger)
         let accountTokens = AccountTokens(database: database, oauth: prisma.oauth, box: box, clock: clock, logger: logger)
         var dispatcher: WebhookDispatcher?
-        if let url = settings.lifecycle.webhookURL, let secret = settings.lifecycle.webhookSigningSecret {
+        if let url = settings.webhooks.url, let secret = settings.webhooks.signingSecret {
             dispatcher = try WebhookDispatcher(
-                database: database, transport: AsyncHTTPClientTransport(), url: URL(string: url)!, signingSecret: secret,
+                database: database, transport: AsyncHTTPClientTransport(), url: url, signingSecret: secret,
                 clock: clock, logger: logger)
         }
         let metrics = HTTPMetrics()
@@ -80,9 +80,9 @@ public final class Application: Sendable {
                       authenticator: authenticator, storageFaults: storageFaults,
                       openAPIDocument: loadOpenAPI(settings: settings)).register(in: &router)
         ClaimRoutes(
-            service: claims, limiter: RateLimiter(perMinute: settings.claimRateLimitPerMinute, clock: clock),
+            service: claims, limiter: RateLimiter(perMinute: settings.claims.rateLimitPerMinute, clock: clock),
             storageFaults: storageFaults,
-            publicURL: settings.publicURL, authURL: prisma.oauth?.authURL.absoluteString ?? settings.prisma.authURL
+            publicURL: settings.publicURL, authURL: (prisma.oauth?.authURL ?? settings.prisma.authURL).absoluteString
         ).register(in: &router)
         return Application(
             settings: settings, database: database, prisma: prisma, provisioner: provisioner, provisioning: provisioning,
@@ -97,27 +97,27 @@ public final class Application: Sendable {
 
     /// Opens the configured database file (creating its directory) and applies pending migrations.
     public static func openDatabase(settings: Settings, logger: Logger) async throws -> Database {
-        let directory = URL(fileURLWithPath: settings.databasePath).deletingLastPathComponent().path
+        let directory = URL(fileURLWithPath: settings.database.path).deletingLastPathComponent().path
         // Emails, references and metadata are nobody else's business: the directory is 0700 and the
         // file 0600 before SQLite opens it (its -wal and -shm files take the file's permissions).
         if !FileManager.default.fileExists(atPath: directory) {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
                                                     attributes: [.posixPermissions: 0o700])
         }
-        if !FileManager.default.fileExists(atPath: settings.databasePath) {
-            guard FileManager.default.createFile(atPath: settings.databasePath, contents: nil, attributes: [.posixPermissions: 0o600]) else {
-                throw SQLiteError(code: 14, message: "cannot create \(settings.databasePath)")
+        if !FileManager.default.fileExists(atPath: settings.database.path) {
+            guard FileManager.default.createFile(atPath: settings.database.path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
+                throw SQLiteError(code: 14, message: "cannot create \(settings.database.path)")
             }
         }
         let database = try Database(
-            path: settings.databasePath, options: DatabaseOptions(synchronous: settings.databaseSynchronous))
+            path: settings.database.path, options: DatabaseOptions(synchronous: settings.database.synchronous))
         let check = try await database.quickCheck()
         guard check == "ok" else {
             throw SQLiteError(code: 11, message: "integrity check failed: \(check)")
         }
-        let report = try await database.migrate(Migrator(directory: settings.migrationsPath))
+        let report = try await database.migrate(Migrator(directory: settings.database.migrationsPath))
         logger.info("database ready", metadata: [
-            "path": "\(settings.databasePath)", "schema_version": "\(report.version)",
+            "path": "\(settings.database.path)", "schema_version": "\(report.version)",
             "migrations_applied": "\(report.applied.map(String.init).joined(separator: ","))",
         ])
         return database
@@ -125,7 +125,7 @@ public final class Application: Sendable {
 
     /// `openapi/claimgate.json`, looked up next to the migrations directory.
     static func loadOpenAPI(settings: Settings) -> [UInt8]? {
-        let root = URL(fileURLWithPath: settings.migrationsPath).deletingLastPathComponent()
+        let root = URL(fileURLWithPath: settings.database.migrationsPath).deletingLastPathComponent()
         return (try? Data(contentsOf: root.appendingPathComponent("openapi/claimgate.json"))).map(Array.init)
     }
 

@@ -1,7 +1,7 @@
 import Foundation
 import Logging
-import PrismaAPI
 import Synchronization
+import Timestamps
 
 #if canImport(Glibc)
 import Glibc

@@ -22,13 +22,10 @@ public struct PrismaConnection: Sendable {
                 key: "prisma.serviceToken",
                 reason: "is not set: set it, or run in sandbox mode through `claimgate serve`, which starts the built-in emulator")
         }
-        guard let apiURL = URL(string: prisma.apiURL), let authURL = URL(string: prisma.authURL) else {
-            throw ConfigurationError(key: "prisma.apiUrl", reason: "is not a URL")
-        }
-        let management = ManagementClient(baseURL: apiURL, transport: transport, userAgent: userAgent)
+        let management = ManagementClient(baseURL: prisma.apiURL, transport: transport, userAgent: userAgent)
         var oauth: OAuthClient?
         if let clientID = prisma.clientID, let secret = prisma.clientSecret {
-            oauth = OAuthClient(authURL: authURL, clientID: clientID, clientSecret: secret, transport: transport, userAgent: userAgent)
+            oauth = OAuthClient(authURL: prisma.authURL, clientID: clientID, clientSecret: secret, transport: transport, userAgent: userAgent)
         } else {
             logger.warning("PRISMA_CLIENT_ID / PRISMA_CLIENT_SECRET not set: claim links cannot be completed")
         }

@@ -42,9 +42,8 @@ struct ConfigOptions: ParsableArguments {
     }
 }
 
-func bootstrapLogging(level: String) -> Logger {
-    let logLevel = Logger.Level(rawValue: level) ?? .info
-    LoggingSystem.bootstrap { label in JSONLogHandler(label: label, level: logLevel) }
+func bootstrapLogging(level: Logger.Level) -> Logger {
+    LoggingSystem.bootstrap { label in JSONLogHandler(label: label, level: level) }
     return Logger(label: "claimgate")
 }
 
@@ -60,7 +59,7 @@ struct Serve: AsyncParsableCommand {
         var sandbox: PrismaEmulator?
         let application: Application
         do {
-            if settings.prisma.isSandbox { sandbox = try Sandbox.start(for: &settings, logger: logger) }
+            if settings.prisma.isSandbox { sandbox = try await Sandbox.start(for: &settings, logger: logger) }
             application = try await Application.build(settings: settings, logger: logger)
         } catch {
             logger.critical("cannot start", metadata: ["error": "\(error)"])

@@ -1,7 +1,7 @@
 import Foundation
-import PrismaAPI
 import Secrets
 import Synchronization
+import Timestamps
 
 /// Everything the emulated Prisma holds, behind one lock. Ids are stored without their prefix.
 final class EmulatorState: Sendable {

@@ -1,6 +1,6 @@
 import Foundation
 import HTTPServer
-import PrismaAPI
+import Timestamps
 
 /// The emulated Management API (`/v1/...`), shaped exactly like ../shared/prisma/openapi.json.
 struct ManagementRoutes {

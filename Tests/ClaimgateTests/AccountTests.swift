@@ -124,7 +124,7 @@ struct AccountTests {
         #expect(try await browser.callback(callback).status == 200)
         #expect(try await off.status(databaseID) == "claimed")
         #expect((try await off.client.get("/v1/accounts", headers: sandboxKey).json()["data"] as? [Any])?.isEmpty == true)
-        let path = off.application.settings.databasePath
+        let path = off.application.settings.database.path
         await off.stop()
         var files = Data()
         for suffix in ["", "-wal", "-shm"] { files.append(FileManager.default.contents(atPath: path + suffix) ?? Data()) }

@@ -34,7 +34,7 @@ struct RunningApp {
         var settings = try await testSettings(environment)
         let sink = LogSink.memory()
         let logger = Logger(label: "test") { label in JSONLogHandler(label: label, level: .debug, sink: sink) }
-        let sandbox = settings.prisma.isSandbox ? try Sandbox.start(for: &settings, logger: logger) : nil
+        let sandbox = settings.prisma.isSandbox ? try await Sandbox.start(for: &settings, logger: logger) : nil
         do {
             let application = try await Application.build(settings: settings, logger: logger, clock: clock)
             try application.startWithBackground()

@@ -96,7 +96,7 @@ struct AttackTests {
     func filePermissions() async throws {
         let fresh = TestPaths.temporaryDirectory().appendingPathComponent("private/claimgate.sqlite").path
         try await withApp(["CLAIMGATE_DATABASE_PATH": fresh]) { app in
-            let path = app.application.settings.databasePath
+            let path = app.application.settings.database.path
             let file = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
             let directory = try FileManager.default.attributesOfItem(
                 atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path)[.posixPermissions] as? Int

@@ -118,7 +118,7 @@ struct ClaimFaultTests {
         ]
         canaries += app.emulator.issuedTokens
         #expect(canaries.count >= 8)
-        let path = app.application.settings.databasePath
+        let path = app.application.settings.database.path
         await app.stop()
         let logs = app.logs.lines.joined()
         var files = Data()

@@ -103,7 +103,7 @@ struct ProvisioningFaultTests {
         }
         // A replay must still work from the sealed copy.
         #expect(try await app.provision(#"{"name":"secret-0"}"#, key: "k-secret-0").text.contains(secrets[1]))
-        let path = app.application.settings.databasePath
+        let path = app.application.settings.database.path
         await app.stop()
         var bytes = Data()
         for suffix in ["", "-wal", "-shm"] {

@@ -3,6 +3,7 @@ import Logging
 import PrismaAPI
 import Secrets
 import Storage
+import Timestamps
 
 /// Hands out a valid access token for a connected account, refreshing it first when it expires
 /// within a minute.

@@ -1,7 +1,7 @@
 import Crypto
 import Foundation
 import HTTPServer
-import PrismaAPI
+import Timestamps
 
 /// The server-rendered pages of the claim flow: plain HTML and one inline stylesheet, no
 /// JavaScript, no third-party resources, allowed by a strict Content-Security-Policy.

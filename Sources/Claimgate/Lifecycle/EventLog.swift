@@ -1,7 +1,7 @@
 import Foundation
 import Secrets
-import PrismaAPI
 import Storage
+import Timestamps
 
 /// Writes outbox events. Always called inside the transaction of the state change the event
 /// reports, so a change and its event are committed together or not at all.

@@ -24,7 +24,7 @@ public struct PeriodicWork: Service {
     }
 
     public func run() async throws {
-        try await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 await runOnce()
                 do { try await Task.sleep(for: interval) } catch { return }  // cancelled: shut down

@@ -1,7 +1,7 @@
 import Foundation
 import HTTPServer
-import PrismaAPI
 import Storage
+import Timestamps
 
 /// The partner API under `/v1`: wire formats in and out. Authentication and error translation are
 /// middleware around every route; the services below return domain values and throw domain errors.

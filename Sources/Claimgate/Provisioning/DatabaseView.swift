@@ -1,6 +1,6 @@
 import Foundation
-import PrismaAPI
 import Storage
+import Timestamps
 
 /// Credentials of a database as sealed in `databases.credentials`.
 struct DatabaseCredentials: Codable, Sendable {

@@ -1,9 +1,9 @@
 import Foundation
 import Logging
-import PrismaAPI
 import Secrets
 import Storage
 import Synchronization
+import Timestamps
 
 /// Provisioning limits from configuration.
 public struct ProvisioningPolicy: Sendable {

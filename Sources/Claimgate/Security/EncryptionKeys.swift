@@ -13,7 +13,7 @@ enum EncryptionKeys {
             throw ConfigurationError(
                 key: "claimgate.encryptionKey", reason: "is required when PRISMA_SERVICE_TOKEN is set (openssl rand -base64 32)")
         }
-        let directory = URL(fileURLWithPath: settings.databasePath).deletingLastPathComponent()
+        let directory = URL(fileURLWithPath: settings.database.path).deletingLastPathComponent()
         let file = directory.appendingPathComponent("sandbox-encryption.key")
         // A missing or unreadable key file means "make one": the error itself carries nothing to act on.
         if let existing = try? Data(contentsOf: file), let bytes = Data(base64Encoded: existing), bytes.count == 32 {

@@ -1,0 +1,237 @@
+import Foundation
+import HTTPServer
+import Logging
+import Secrets
+
+/// Everything the service reads from configuration, validated once at start.
+///
+/// Sources, highest precedence first: environment variables (`CLAIMGATE_PORT`, `PRISMA_API_URL`, …),
+/// then the JSON file (`config/claimgate.json`), then the defaults each component declares where it
+/// reads its keys (see ``SettingsReader``; a test keeps the shipped file equal to them).
+public struct Settings: Sendable {
+    public var host: String
+    public var port: Int
+    /// Base of claim links and of the OAuth redirect URI; no trailing slash. Validated as a URL but
+    /// kept as text: its users append paths to it (`<public>/claim/<token>`) and never unwrap it.
+    public var publicURL: String
+    /// Partner API keys (none: only signed calls, or the sandbox key in sandbox mode).
+    public var apiKeys: [Secret]
+    /// 32 bytes, or nil when not configured.
+    public var encryptionKey: Secret?
+    public var logLevel: Logger.Level
+    /// Loopback port of the built-in Prisma emulator in sandbox mode (0 picks a free one).
+    public var sandboxPort: Int
+    /// Standard Webhooks secret (`whsec_…`) for signed partner calls, or nil.
+    public var webhookSecret: Secret?
+    public var database: DatabaseSettings
+    public var http: HTTPSettings
+    public var provisioning: ProvisioningSettings
+    public var lifecycle: LifecycleSettings
+    public var webhooks: WebhookSettings
+    public var claims: ClaimsSettings
+    public var accounts: AccountsSettings
+    public var prisma: PrismaSettings
+
+    /// Reads the service's own keys under `claimgate`, then hands each component its scope.
+    /// `reader` is the root reader (no scope).
+    public init(reader: SettingsReader) throws {
+        let service = reader.scoped("claimgate")
+        host = try service.string("host", default: "127.0.0.1")
+        port = try service.int("port", default: 8080, in: 0...65_535)
+        publicURL = try service.optionalURL("publicUrl")?.absoluteString ?? "http://localhost:\(port)"
+        // Claim cookies are Secure: plain HTTP only for a browser on this machine.
+        if publicURL.lowercased().hasPrefix("http://"),
+           !["localhost", "127.0.0.1", "[::1]", "::1"].contains(URLComponents(string: publicURL)?.host?.lowercased() ?? "") {
+            throw service.invalid("publicUrl", "must be https:// (plain http:// only for localhost)")
+        }
+        let apiKeys = try service.stringList("apiKeys", secret: true)
+        for key in apiKeys where key.count < 16 || key.contains(where: \.isWhitespace) {
+            throw service.invalid("apiKeys", "must list keys of at least 16 characters without spaces")
+        }
+        self.apiKeys = apiKeys.map { Secret($0) }
+        encryptionKey = try service.secret("encryptionKey")
+        if let encryptionKey, Data(base64Encoded: encryptionKey.value)?.count != 32 {
+            throw service.invalid("encryptionKey", "must be the base64 encoding of exactly 32 bytes")
+        }
+        let level = try service.string("logLevel", default: "info").lowercased()
+        guard let logLevel = Logger.Level(rawValue: level) else {
+            throw service.invalid("logLevel", "must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        self.logLevel = logLevel
+        sandboxPort = try service.int("sandboxPort", default: 0, in: 0...65_535)
+        webhookSecret = try service.secret("webhookSecret")
+        // These keys sit directly under `claimgate` (their names predate the groups and stay).
+        database = try DatabaseSettings(reader: service)
+        webhooks = try WebhookSettings(reader: service)
+        http = try HTTPSettings(reader: service.scoped("http"))
+        provisioning = try ProvisioningSettings(reader: service.scoped("provisioning"))
+        lifecycle = try LifecycleSettings(reader: service.scoped("lifecycle"))
+        claims = try ClaimsSettings(reader: service.scoped("claims"))
+        accounts = try AccountsSettings(reader: service.scoped("accounts"))
+        prisma = try PrismaSettings(reader: reader.scoped("prisma"))
+    }
+
+    /// The SQLite file and its migrations (`claimgate.databasePath`, `claimgate.database.*`,
+    /// `claimgate.migrationsPath`).
+    public struct DatabaseSettings: Sendable {
+        public var path: String
+        /// SQLite `synchronous`: `FULL`, `NORMAL` or `EXTRA` (upper case).
+        public var synchronous: String
+        /// Directory of `NNNN_name.sql` files.
+        public var migrationsPath: String
+
+        /// `reader` is scoped to `claimgate`, where the path keys live.
+        public init(reader: SettingsReader) throws {
+            path = try reader.nonEmptyString("databasePath", default: "data/claimgate.sqlite")
+            synchronous = try reader.string("database.synchronous", default: "FULL").uppercased()
+            guard ["FULL", "NORMAL", "EXTRA"].contains(synchronous) else {
+                throw reader.invalid("database.synchronous", "must be FULL, NORMAL or EXTRA")
+            }
+            migrationsPath = try reader.nonEmptyString("migrationsPath", default: "migrations")
+        }
+    }
+
+    /// Transport limits (see ``HTTPServer/ServerConfiguration``), `claimgate.http.*`.
+    public struct HTTPSettings: Sendable {
+        public var threads: Int
+        public var connectionLimit: Int
+        public var connectionTimeoutSeconds: Int
+        public var connectionMemoryLimitBytes: Int
+        public var maxBodyBytes: Int
+        public var maxHeaderBytes: Int
+        public var handlerTimeoutSeconds: Int
+        public var drainTimeoutSeconds: Int
+
+        public init(reader: SettingsReader) throws {
+            threads = try reader.int("threads", default: 0, in: 0...256)
+            connectionLimit = try reader.int("connectionLimit", default: 10_000, in: 1...1_000_000)
+            connectionTimeoutSeconds = try reader.int("connectionTimeoutSeconds", default: 30, in: 1...3600)
+            connectionMemoryLimitBytes = try reader.int("connectionMemoryLimitBytes", default: 65_536, in: 8192...16_777_216)
+            maxBodyBytes = try reader.int("maxBodyBytes", default: 1_048_576, in: 0...1_073_741_824)
+            maxHeaderBytes = try reader.int("maxHeaderBytes", default: 16_384, in: 1024...1_048_576)
+            handlerTimeoutSeconds = try reader.int("handlerTimeoutSeconds", default: 30, in: 1...600)
+            drainTimeoutSeconds = try reader.int("drainTimeoutSeconds", default: 10, in: 0...600)
+        }
+    }
+
+    /// Defaults and bounds for new databases, and the recovery pass (`claimgate.provisioning.*`).
+    public struct ProvisioningSettings: Sendable {
+        public var defaultRegion: String
+        public var defaultTTLSeconds: Int
+        public var maxTTLSeconds: Int
+        /// How often the recovery pass looks for databases left `provisioning`.
+        public var recoveryIntervalSeconds: Int
+        /// After this long, a database still `provisioning` is marked `failed`.
+        public var giveUpAfterSeconds: Int
+
+        public init(reader: SettingsReader) throws {
+            defaultRegion = try reader.nonEmptyString("defaultRegion", default: "us-east-1")
+            defaultTTLSeconds = try reader.int("defaultTtlSeconds", default: 86_400, in: 60...31_536_000)
+            maxTTLSeconds = try reader.int("maxTtlSeconds", default: 604_800, in: 60...31_536_000)
+            recoveryIntervalSeconds = try reader.int("recoveryIntervalSeconds", default: 30, in: 1...86_400)
+            giveUpAfterSeconds = try reader.int("giveUpAfterSeconds", default: 3600, in: 60...604_800)
+        }
+    }
+
+    /// Expiry and the pace of webhook delivery (`claimgate.lifecycle.*`).
+    public struct LifecycleSettings: Sendable {
+        public var sweepIntervalSeconds: Int
+        /// `database.expiring` is sent this long before expiry.
+        public var expiringLeadSeconds: Int
+        public var webhookIntervalSeconds: Int
+
+        public init(reader: SettingsReader) throws {
+            sweepIntervalSeconds = try reader.int("sweepIntervalSeconds", default: 30, in: 1...86_400)
+            expiringLeadSeconds = try reader.int("expiringLeadSeconds", default: 3600, in: 0...604_800)
+            webhookIntervalSeconds = try reader.int("webhookIntervalSeconds", default: 2, in: 1...3600)
+        }
+    }
+
+    /// Where lifecycle events are sent (outgoing Standard Webhooks): `claimgate.webhookUrl` and
+    /// `claimgate.webhookSigningSecret`. Not to be confused with ``Settings/webhookSecret``, which
+    /// verifies the partner's incoming signed calls.
+    public struct WebhookSettings: Sendable {
+        /// Where events are POSTed, or nil to only record them (for replay).
+        public var url: URL?
+        /// Signs every delivery; always set when ``url`` is.
+        public var signingSecret: Secret?
+
+        /// `reader` is scoped to `claimgate`, where both keys live.
+        public init(reader: SettingsReader) throws {
+            url = try reader.optionalURL("webhookUrl")
+            signingSecret = try reader.secret("webhookSigningSecret")
+            if url != nil && signingSecret == nil {
+                throw reader.invalid("webhookSigningSecret", "is required when "
+                    + "\(SettingsLoader.environmentName(for: reader.absoluteKey("webhookUrl"))) is set")
+            }
+        }
+    }
+
+    /// The claim pages (`claimgate.claims.*`).
+    public struct ClaimsSettings: Sendable {
+        /// Claim pages and OAuth callbacks a client address may request per minute (0 = no limit).
+        public var rateLimitPerMinute: Int
+
+        public init(reader: SettingsReader) throws {
+            rateLimitPerMinute = try reader.int("rateLimitPerMinute", default: 120, in: 0...1_000_000)
+        }
+    }
+
+    /// Connected accounts (`claimgate.accounts.*`).
+    public struct AccountsSettings: Sendable {
+        /// Keep users' grants after the claim (connected accounts); off deletes them right after the transfer.
+        public var keepTokens: Bool
+
+        public init(reader: SettingsReader) throws {
+            keepTokens = try reader.bool("keepTokens", default: true)
+        }
+    }
+
+    /// Where Prisma is and how we authenticate to it (`prisma.*`).
+    public struct PrismaSettings: Sendable {
+        /// Validated once here, so nothing downstream parses (or force-unwraps) it again.
+        public var apiURL: URL
+        public var authURL: URL
+        public var serviceToken: Secret?
+        public var clientID: String?
+        public var clientSecret: Secret?
+
+        /// Sandbox mode: no service token was configured, so whoever assembles the service (the
+        /// CLI, a test) runs the built-in Prisma emulator and fills in the fields above with its
+        /// address and credentials. Stays true after that: it also means "no real key for secrets
+        /// at rest is required" and "the sandbox API key is accepted".
+        public var isSandbox: Bool
+
+        public init(apiURL: URL, authURL: URL, serviceToken: Secret?, clientID: String?, clientSecret: Secret?) {
+            self.apiURL = apiURL
+            self.authURL = authURL
+            self.serviceToken = serviceToken
+            self.clientID = clientID
+            self.clientSecret = clientSecret
+            self.isSandbox = serviceToken == nil
+        }
+
+        public init(reader: SettingsReader) throws {
+            self.init(
+                apiURL: try reader.url("apiUrl", default: "https://api.prisma.io"),
+                authURL: try reader.url("authUrl", default: "https://auth.prisma.io"),
+                serviceToken: try reader.secret("serviceToken"),
+                clientID: try reader.optionalString("clientId"),
+                clientSecret: try reader.secret("clientSecret"))
+        }
+    }
+
+    /// The server configuration these settings describe.
+    public func serverConfiguration(
+        errorLog: @escaping @Sendable (String) -> Void, problemTypePrefix: String = "urn:claimgate:problem:",
+        logger: Logger = Logger(label: "claimgate")
+    ) -> ServerConfiguration {
+        ServerConfiguration(
+            host: host, port: UInt16(port), threadPoolSize: http.threads,
+            connectionLimit: http.connectionLimit, connectionTimeoutSeconds: http.connectionTimeoutSeconds,
+            connectionMemoryLimitBytes: http.connectionMemoryLimitBytes, maxBodyBytes: http.maxBodyBytes,
+            maxHeaderBytes: http.maxHeaderBytes, handlerTimeout: .seconds(http.handlerTimeoutSeconds),
+            drainTimeout: .seconds(http.drainTimeoutSeconds), errorLog: errorLog,
+            problemTypePrefix: problemTypePrefix, logger: logger)
+    }
+}
