@@ -1,3 +1,4 @@
+import CSQLite
 import Foundation
 
 #if canImport(Glibc)
@@ -125,9 +126,10 @@ private final class JobQueue: @unchecked Sendable {
     /// not looked at: there is one connection, and reordering its work would not make the disk
     /// any faster.
     func run() {
-        // Named from inside: on Linux, Foundation passes a name to the kernel only when it is set
-        // on the current thread (a name set before `start()` is not applied), and Glibc's module
-        // does not export `pthread_setname_np`.
+        // Named from inside, for the kernel: a new thread starts with its creator's name (a pool
+        // thread's "…root.default-qos"), and Foundation's `Thread.name` setter on Linux was seen
+        // not to reach the kernel under load (the name read back was still the creator's).
+        _ = csqlite_name_current_thread(SQLiteExecutor.threadName)
         Thread.current.name = SQLiteExecutor.threadName
         condition.lock()
         thread = pthread_self()
