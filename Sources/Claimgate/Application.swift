@@ -75,7 +75,8 @@ public final class Application: Sendable {
         let metrics = HTTPMetrics()
         let storageFaults = StorageFaults(registry: metrics.registry)
         var router = Router(problemTypePrefix: PartnerProblems.typePrefix)
-        OperationsRoutes(database: database, metrics: metrics, upstream: upstreamHealth, storageFaults: storageFaults).register(in: &router)
+        OperationsRoutes(database: database, metrics: metrics, upstream: upstreamHealth, storageFaults: storageFaults,
+                         metricsToken: settings.metricsToken).register(in: &router)
         PartnerRoutes(service: provisioning, claims: claims, accounts: AccountService(database: database, tokens: accountTokens),
                       authenticator: authenticator, storageFaults: storageFaults,
                       openAPIDocument: loadOpenAPI(settings: settings)).register(in: &router)

@@ -163,3 +163,20 @@ extension AttackTests {
         }
     }
 }
+
+extension AttackTests {
+    @Test("with CLAIMGATE_METRICS_TOKEN, /metrics needs it; health probes stay open")
+    func metricsToken() async throws {
+        let token = "metrics-token-0123456789"
+        try await withApp(["CLAIMGATE_METRICS_TOKEN": token]) { app in
+            let anonymous = try await app.client.get("/metrics")
+            #expect(anonymous.status == 401 && anonymous.header("WWW-Authenticate") == "Bearer")
+            #expect(try await app.client.get("/metrics", headers: ["Authorization": "Bearer wrong-token-0123456789"]).status == 401)
+            let scraped = try await app.client.get("/metrics", headers: ["Authorization": "Bearer \(token)"])
+            #expect(scraped.status == 200 && scraped.text.contains("claimgate_http_requests_total"))
+            #expect(try await app.client.get("/healthz").status == 200)
+            #expect(try await app.client.get("/readyz").status == 200)
+            #expect(!app.logs.lines.contains { $0.contains(token) })
+        }
+    }
+}

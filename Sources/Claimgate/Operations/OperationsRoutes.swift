@@ -2,6 +2,7 @@ import Foundation
 import HTTPServer
 import Logging
 import Prometheus
+import Secrets
 import Storage
 
 /// `/healthz`, `/readyz` and `/metrics`: what an orchestrator and a scraper need.
@@ -10,6 +11,8 @@ struct OperationsRoutes {
     let metrics: HTTPMetrics
     let upstream: UpstreamHealth
     let storageFaults: StorageFaults
+    /// `CLAIMGATE_METRICS_TOKEN`: when set, a scrape must bring it as a bearer token.
+    let metricsToken: Secret?
 
     func register(in router: inout Router) {
         // Liveness answers on the polling thread: it never queues behind handler work.
@@ -26,7 +29,8 @@ struct OperationsRoutes {
             // still recorded and finished when Prisma is back.
             return .json(Array(#"{"status":"ready","checks":{"database":"ok","prisma":"\#(upstream.status)"}}"#.utf8))
         }
-        router.get("/metrics") { request in
+        let scrapers: [any HTTPMiddleware] = metricsToken.map { [MetricsAuthentication(tokenDigest: Digest.sha256($0.value))] } ?? []
+        router.get("/metrics", middleware: scrapers) { request in
             await updateGauges(logger: request.logger)
             return HTTPResponse(
                 status: 200, headers: ["Content-Type": "text/plain; version=0.0.4; charset=utf-8"],
@@ -61,5 +65,21 @@ struct OperationsRoutes {
             namespace: "claimgate", subsystem: "webhook", metricName: "events_pending", unitName: "",
             helpText: "Events not yet delivered to the partner."))
             .set(Double(counts.pendingEvents))
+    }
+}
+
+/// `GET /metrics` behind a bearer token (compared in constant time, over the whole header value).
+/// The metrics name no secret, but they do tell an outsider the fleet's size and error rates.
+struct MetricsAuthentication: HTTPMiddleware {
+    let tokenDigest: [UInt8]
+
+    func handle(_ request: HTTPRequest, next: HTTPResponder) async throws -> HTTPResponse {
+        guard let header = request.headers["Authorization"], header.utf8.count > 7, header.prefix(7).lowercased() == "bearer ",
+              Digest.constantTimeEquals(Digest.sha256(String(header.dropFirst(7))), tokenDigest) else {
+            throw ProblemDetails(status: 401, code: "unauthorized", title: "Unauthorized",
+                                 detail: "This endpoint needs Authorization: Bearer <CLAIMGATE_METRICS_TOKEN>.",
+                                 headers: ["WWW-Authenticate": "Bearer"])
+        }
+        return try await next(request)
     }
 }

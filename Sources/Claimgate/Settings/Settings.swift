@@ -23,6 +23,8 @@ public struct Settings: Sendable {
     public var sandboxPort: Int
     /// Standard Webhooks secret (`whsec_…`) for signed partner calls, or nil.
     public var webhookSecret: Secret?
+    /// Bearer token that `GET /metrics` requires, or nil (then the endpoint is open: keep it internal).
+    public var metricsToken: Secret?
     public var database: DatabaseSettings
     public var http: HTTPSettings
     public var provisioning: ProvisioningSettings
@@ -60,6 +62,10 @@ public struct Settings: Sendable {
         self.logLevel = logLevel
         sandboxPort = try service.int("sandboxPort", default: 0, in: 0...65_535)
         webhookSecret = try service.secret("webhookSecret")
+        metricsToken = try service.secret("metricsToken")
+        if let metricsToken, metricsToken.value.utf8.count < 16 {
+            throw service.invalid("metricsToken", "must be at least 16 characters")
+        }
         // These keys sit directly under `claimgate` (their names predate the groups and stay).
         database = try DatabaseSettings(reader: service)
         webhooks = try WebhookSettings(reader: service)
@@ -101,6 +107,11 @@ public struct Settings: Sendable {
         public var maxHeaderBytes: Int
         public var handlerTimeoutSeconds: Int
         public var drainTimeoutSeconds: Int
+        /// Connections one client address may hold (0: no limit).
+        public var perAddressConnectionLimit: Int
+        /// A request (head and body) must arrive within this, once its request line has.
+        public var requestTimeoutSeconds: Int
+        public var maxQueryParameters: Int
 
         public init(reader: SettingsReader) throws {
             threads = try reader.int("threads", default: 0, in: 0...256)
@@ -111,6 +122,9 @@ public struct Settings: Sendable {
             maxHeaderBytes = try reader.int("maxHeaderBytes", default: 16_384, in: 1024...1_048_576)
             handlerTimeoutSeconds = try reader.int("handlerTimeoutSeconds", default: 30, in: 1...600)
             drainTimeoutSeconds = try reader.int("drainTimeoutSeconds", default: 10, in: 0...600)
+            perAddressConnectionLimit = try reader.int("perAddressConnectionLimit", default: 256, in: 0...1_000_000)
+            requestTimeoutSeconds = try reader.int("requestTimeoutSeconds", default: 10, in: 1...3600)
+            maxQueryParameters = try reader.int("maxQueryParameters", default: 256, in: 1...10_000)
         }
     }
 
@@ -230,7 +244,9 @@ public struct Settings: Sendable {
             host: host, port: UInt16(port), threadPoolSize: http.threads,
             connectionLimit: http.connectionLimit, connectionTimeoutSeconds: http.connectionTimeoutSeconds,
             connectionMemoryLimitBytes: http.connectionMemoryLimitBytes, maxBodyBytes: http.maxBodyBytes,
-            maxHeaderBytes: http.maxHeaderBytes, handlerTimeout: .seconds(http.handlerTimeoutSeconds),
+            maxHeaderBytes: http.maxHeaderBytes, perAddressConnectionLimit: http.perAddressConnectionLimit,
+            requestReceiveTimeout: .seconds(http.requestTimeoutSeconds), maxQueryParameters: http.maxQueryParameters,
+            handlerTimeout: .seconds(http.handlerTimeoutSeconds),
             drainTimeout: .seconds(http.drainTimeoutSeconds), errorLog: errorLog,
             problemTypePrefix: problemTypePrefix, logger: logger)
     }
