@@ -157,9 +157,12 @@ public final class Application: Sendable {
                 serverLogger.warning("libmicrohttpd", metadata: ["detail": "\(message)"])
             }, problemTypePrefix: PartnerProblems.typePrefix, logger: logger),
             handler: router,
-            onAccess: { [metrics] access in
+            onAccess: { [metrics, logProbes = settings.logProbes] access in
                 metrics.record(access)
-                serverLogger.info("request", metadata: [
+                // Probes are scraped every few seconds by every orchestrator and monitor: at `info`
+                // they would drown the log, and cost a line each.
+                let level: Logger.Level = !logProbes && Application.probeRoutes.contains(access.route) ? .debug : .info
+                serverLogger.log(level: level, "request", metadata: [
                     "request_id": "\(access.requestID)", "method": "\(access.method)",
                     "path": "\(Application.loggablePath(access.path, route: access.route))", "route": "\(access.route)",
                     "status": "\(access.status)",
@@ -168,6 +171,9 @@ public final class Application: Sendable {
                 ])
             })
     }
+
+    /// Routes logged at `debug` unless `CLAIMGATE_LOG_PROBES` is set.
+    static let probeRoutes: Set<String> = ["/healthz", "/readyz", "/metrics"]
 
     /// The background passes, as services: provisioning recovery, transfer reconciliation, the
     /// expiry sweeper and (with a webhook URL) the webhook dispatcher, each at start and then

@@ -78,8 +78,11 @@ struct Serve: AsyncParsableCommand {
             try await group.run()
         } catch {
             logger.critical("stopped on error", metadata: ["error": "\(error)"])
+            LogSink.standardError.flush()
             throw ExitCode(1)
         }
+        // Every line, the last "stopped" included, is written before the process exits.
+        LogSink.standardError.flush()
     }
 }
 

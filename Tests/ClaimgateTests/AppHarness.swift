@@ -30,10 +30,11 @@ struct RunningApp {
     let sandbox: PrismaEmulator?
     var client: TestClient { TestClient(port: application.server.port) }
 
-    static func start(_ environment: [String: String] = [:], clock: any WallClock = SystemWallClock()) async throws -> RunningApp {
+    static func start(_ environment: [String: String] = [:], clock: any WallClock = SystemWallClock(),
+                      logLevel: Logger.Level = .debug) async throws -> RunningApp {
         var settings = try await testSettings(environment)
         let sink = LogSink.memory()
-        let logger = Logger(label: "test") { label in JSONLogHandler(label: label, level: .debug, sink: sink) }
+        let logger = Logger(label: "test") { label in JSONLogHandler(label: label, level: logLevel, sink: sink) }
         let sandbox = settings.prisma.isSandbox ? try await Sandbox.start(for: &settings, logger: logger) : nil
         do {
             let application = try await Application.build(settings: settings, logger: logger, clock: clock)

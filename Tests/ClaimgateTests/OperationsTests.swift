@@ -64,16 +64,31 @@ struct OperationsTests {
     @Test("every request is logged as one JSON line with the request id it returned")
     func accessLog() async throws {
         let app = try await RunningApp.start()
-        let reply = try await app.client.get("/healthz", headers: ["X-Request-Id": "trace-me-42"])
+        let reply = try await app.client.get("/v1/regions", headers: ["X-Request-Id": "trace-me-42"].merging(sandboxKey) { $1 })
         #expect(reply.header("X-Request-Id") == "trace-me-42")
         await app.stop()
         let line = try #require(app.logs.lines.first { $0.contains("trace-me-42") })
         let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
         #expect(object["msg"] as? String == "request")
-        #expect(object["route"] as? String == "/healthz")
+        #expect(object["route"] as? String == "/v1/regions")
         #expect(object["status"] as? String == "200")
         #expect(object["level"] as? String == "info")
         #expect(app.logs.lines.allSatisfy { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) != nil })
+    }
+
+    @Test("probes are quiet at info; CLAIMGATE_LOG_PROBES=true logs them")
+    func quietProbes() async throws {
+        for loud in [false, true] {
+            let app = try await RunningApp.start(["CLAIMGATE_LOG_PROBES": "\(loud)"], logLevel: .info)
+            for path in ["/healthz", "/readyz", "/metrics"] {
+                #expect(try await app.client.get(path, headers: ["X-Request-Id": "probe-\(loud)"]).status == 200)
+            }
+            #expect(try await app.client.get("/v1/regions", headers: ["X-Request-Id": "api-\(loud)"].merging(sandboxKey) { $1 }).status == 200)
+            await app.stop()
+            let probeLines = app.logs.lines.filter { $0.contains("\"probe-\(loud)\"") }
+            #expect(probeLines.count == (loud ? 3 : 0), "loud=\(loud): \(probeLines)")
+            #expect(app.logs.lines.filter { $0.contains("\"api-\(loud)\"") }.count == 1)
+        }
     }
 }
 

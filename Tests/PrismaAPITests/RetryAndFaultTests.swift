@@ -35,7 +35,7 @@ struct RetryAndFaultTests {
 
     @Test("create is never retried after a 5xx or a lost reply, and says it may have been applied")
     func createNotRetried() async throws {
-        let h = try Harness.start(timeout: .seconds(5))
+        let h = try Harness.start(timeout: .seconds(60))
         let started = ContinuousClock.now
         defer { Task { await h.emulator.stop() } }
         h.emulator.inject(Fault(route: "POST /v1/projects", status: 500))
@@ -57,7 +57,7 @@ struct RetryAndFaultTests {
         }
         #expect(h.emulator.callCount("POST /v1/projects") == 2)
         #expect(h.emulator.projects.count == 1)
-        #expect(ContinuousClock.now - started < .seconds(4))  // a dropped answer is seen at once, not at the 5 s timeout
+        #expect(ContinuousClock.now - started < .seconds(30))  // a dropped answer is seen at once, not at the 60 s timeout
         #expect(try await h.management.findProject(logicalId: "cg-2", token: h.service) != nil)
     }
 

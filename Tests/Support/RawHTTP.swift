@@ -30,7 +30,7 @@ public struct RawHTTP {
     ///
     /// The blocking socket work runs on its own thread: blocking a cooperative-pool thread (two on
     /// this machine) would starve the very server handlers the test is waiting for.
-    public static func exchange(port: UInt16, bytes: [UInt8], timeout: Double = 2.0) async throws -> Result {
+    public static func exchange(port: UInt16, bytes: [UInt8], timeout: Double = 5.0) async throws -> Result {
         try await withCheckedThrowingContinuation { continuation in
             Thread.detachNewThread {
                 continuation.resume(with: Swift.Result { try blockingExchange(port: port, bytes: bytes, timeout: timeout) })
@@ -75,7 +75,7 @@ public struct RawHTTP {
         return Result(text: String(decoding: received, as: UTF8.self), closedByServer: closed)
     }
 
-    public static func exchange(port: UInt16, _ text: String, timeout: Double = 2.0) async throws -> Result {
+    public static func exchange(port: UInt16, _ text: String, timeout: Double = 5.0) async throws -> Result {
         try await exchange(port: port, bytes: Array(text.utf8), timeout: timeout)
     }
 }

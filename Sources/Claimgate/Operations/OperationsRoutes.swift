@@ -4,6 +4,7 @@ import Logging
 import Prometheus
 import Secrets
 import Storage
+import Synchronization
 
 /// `/healthz`, `/readyz` and `/metrics`: what an orchestrator and a scraper need.
 struct OperationsRoutes {
@@ -13,6 +14,8 @@ struct OperationsRoutes {
     let storageFaults: StorageFaults
     /// `CLAIMGATE_METRICS_TOKEN`: when set, a scrape must bring it as a bearer token.
     let metricsToken: Secret?
+    /// Dropped log lines already counted.
+    let droppedLinesSeen = DroppedLines()
 
     func register(in router: inout Router) {
         // Liveness answers on the polling thread: it never queues behind handler work.
@@ -41,6 +44,13 @@ struct OperationsRoutes {
     /// Fleet and backlog gauges, refreshed at each scrape.
     func updateGauges(logger: Logger) async {
         let registry = metrics.registry
+        // A counter only moves up: add what was dropped since the last scrape.
+        let dropped = LogSink.standardError.droppedLines
+        let delta = droppedLinesSeen.seen.withLock { seen in defer { seen = max(seen, dropped) }; return max(0, dropped - seen) }
+        registry.makeCounter(descriptor: MetricNameDescriptor(
+            namespace: "claimgate", subsystem: "log", metricName: "lines_dropped", unitName: "total",
+            helpText: "Log lines dropped because the log writer could not keep up (stderr blocked or slow)."))
+            .increment(by: Int64(delta))
         registry.makeGauge(descriptor: MetricNameDescriptor(
             namespace: "claimgate", subsystem: "prisma", metricName: "consecutive_failures", unitName: "",
             helpText: "Prisma calls that failed in a row (5xx, timeouts, dropped connections)."))
@@ -82,4 +92,9 @@ struct MetricsAuthentication: HTTPMiddleware {
         }
         return try await next(request)
     }
+}
+
+/// How many dropped log lines the metric has counted so far (shared by every copy of the routes).
+final class DroppedLines: Sendable {
+    let seen = Mutex(0)
 }

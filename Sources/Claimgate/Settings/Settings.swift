@@ -19,6 +19,8 @@ public struct Settings: Sendable {
     /// 32 bytes, or nil when not configured.
     public var encryptionKey: Secret?
     public var logLevel: Logger.Level
+    /// Log `/healthz`, `/readyz` and `/metrics` requests at `info` (default: `debug`).
+    public var logProbes: Bool
     /// Loopback port of the built-in Prisma emulator in sandbox mode (0 picks a free one).
     public var sandboxPort: Int
     /// Standard Webhooks secret (`whsec_…`) for signed partner calls, or nil.
@@ -60,6 +62,7 @@ public struct Settings: Sendable {
             throw service.invalid("logLevel", "must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         self.logLevel = logLevel
+        logProbes = try service.bool("logProbes", default: false)
         sandboxPort = try service.int("sandboxPort", default: 0, in: 0...65_535)
         webhookSecret = try service.secret("webhookSecret")
         metricsToken = try service.secret("metricsToken")
