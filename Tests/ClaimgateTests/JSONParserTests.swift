@@ -69,3 +69,31 @@ struct ExactMetadataTests {
         await app.stop()
     }
 }
+
+@Suite("Found by the fuzzer")
+struct FuzzFindings {
+    @Test("ttlSeconds written as 60.0 or 6e1 is an integer, as JSON Schema counts it")
+    func wholeNumbersWithFraction() async throws {
+        try await withApp { app in
+            let created = try await app.provision(#"{"ttlSeconds":600.0}"#)
+            #expect(created.status == 201)
+            let id = try #require(try created.json()["id"] as? String)
+            #expect(try await app.provision(#"{"ttlSeconds":6e2}"#).status == 201)
+            #expect(try await app.provision(#"{"ttlSeconds":600.5}"#).status == 400)
+            let extended = try await app.client.send("POST", "/v1/databases/\(id)/extend", headers: sandboxKey, body: Data(#"{"ttlSeconds":3600.0}"#.utf8))
+            #expect(extended.status == 200)
+        }
+    }
+
+    @Test("an extend by Int64.max seconds is a 400, not an arithmetic-overflow crash")
+    func hugeExtend() async throws {
+        try await withApp { app in
+            let id = try #require(try await app.provision().json()["id"] as? String)
+            let reply = try await app.client.send("POST", "/v1/databases/\(id)/extend", headers: sandboxKey,
+                                                  body: Data(#"{"ttlSeconds":9223372036854775807}"#.utf8))
+            #expect(reply.status == 400)
+            #expect(try reply.json()["field"] as? String == "ttlSeconds")
+            #expect(try await app.client.get("/readyz").status == 200)  // still alive
+        }
+    }
+}

@@ -151,6 +151,10 @@ public final class ProvisioningService: Sendable {
     /// `maxTTLSeconds` after its creation.
     public func extend(_ id: String, seconds: Int) async throws -> DatabaseRecord {
         guard seconds >= 60 else { throw ProvisioningError.invalidBody("ttlSeconds", "must be an integer of at least 60 (the only field).") }
+        // Checked before any arithmetic: a huge value must be a 400, never an overflow.
+        guard seconds <= policy.maxTTLSeconds else {
+            throw ProvisioningError.invalidBody("ttlSeconds", "must be at most \(policy.maxTTLSeconds) (the maximum lifetime).")
+        }
         let record = try await get(id)
         let now = clock.milliseconds()
         let expiresAt = now + Int64(seconds) * 1000

@@ -38,10 +38,14 @@ public enum JSONValue: Encodable, Sendable, Equatable {
     public var object: [String: JSONValue]? { if case .object(let value) = self { return value } else { return nil } }
     public var isNull: Bool { self == .null }
 
-    /// An integer value: a JSON number written without fraction or exponent that fits an `Int`.
+    /// An integer value: a JSON number whose value is whole (`60`, and also `60.0` or `6e1`, as JSON
+    /// Schema's `integer` counts them) and that fits an `Int` exactly.
     public var integer: Int? {
         guard case .number(let text) = self else { return nil }
-        return Int(text)
+        if let plain = Int(text) { return plain }
+        // Written with a fraction or an exponent: whole and exactly representable (below 2^53).
+        guard let value = Double(text), value.isFinite, value == value.rounded(), abs(value) < 9_007_199_254_740_992 else { return nil }
+        return Int(value)
     }
 
     /// Canonical text: sorted keys, no whitespace, numbers exactly as sent. What "the same request"
