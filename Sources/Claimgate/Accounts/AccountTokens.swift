@@ -1,4 +1,5 @@
 import Foundation
+import HTTPServer
 import Logging
 import PrismaAPI
 import Secrets
@@ -105,21 +106,22 @@ public actor AccountTokens {
     }
 }
 
-/// The partner-facing JSON of a connected account (never its tokens).
-struct AccountView: Encodable {
+/// The partner-facing JSON of a connected account (never its tokens), members in key order.
+struct AccountView: JSONRepresentable {
     let account: AccountRecord
     var databases: [String]?
     var createdAt: Int64?
 
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: JSON.Key.self)
-        try container.encode(account.id, forKey: JSON.Key("id"))
-        try container.encode(account.prismaUserId, forKey: JSON.Key("prismaUserId"))
-        try container.encode(account.workspaceId, forKey: JSON.Key("workspaceId"))
-        try container.encode(account.email, forKey: JSON.Key("email"))
-        try container.encode(account.status, forKey: JSON.Key("status"))
-        try container.encode(account.scope, forKey: JSON.Key("scope"))
-        if let databases { try container.encode(databases, forKey: JSON.Key("databaseIds")) }
-        if let createdAt { try container.encode(Timestamp.string(milliseconds: createdAt), forKey: JSON.Key("createdAt")) }
+    var json: [UInt8] {
+        var writer = JSONObjectWriter()
+        if let createdAt { writer.string("createdAt", Timestamp.string(milliseconds: createdAt)) }
+        if let databases { writer.array("databaseIds", databases.map { JSONText.string($0) }) }
+        writer.string("email", account.email)
+        writer.string("id", account.id)
+        writer.string("prismaUserId", account.prismaUserId)
+        writer.string("scope", account.scope)
+        writer.string("status", account.status)
+        writer.string("workspaceId", account.workspaceId)
+        return writer.finished
     }
 }

@@ -17,12 +17,14 @@ enum EventLog {
         case needsReauth = "account.needs_reauth"
     }
 
-    /// An event as delivered: `{"id","type","timestamp","data"}`.
-    struct Envelope<Data: Encodable>: Encodable {
-        let id: String
-        let type: String
-        let timestamp: String
-        let data: Data
+    /// An event as delivered: `{"data","id","timestamp","type"}`.
+    static func envelope(id: String, type: String, timestamp: String, data: [UInt8]) -> [UInt8] {
+        var writer = JSONObjectWriter()
+        writer.raw("data", data)
+        writer.string("id", id)
+        writer.string("timestamp", timestamp)
+        writer.string("type", type)
+        return writer.finished
     }
 
     /// Records an event about a database; `data` is its public view (never secrets) plus `extras`.
@@ -37,13 +39,13 @@ enum EventLog {
         try insert(kind, data: account, databaseId: nil, accountId: account.account.id, now: now, in: db)
     }
 
-    private static func insert<Data: Encodable>(_ kind: Kind, data: Data, databaseId: String?, accountId: String?, now: Int64,
-                                                in db: SQLiteConnection) throws -> String {
+    private static func insert(_ kind: Kind, data: some JSONRepresentable, databaseId: String?, accountId: String?, now: Int64,
+                               in db: SQLiteConnection) throws -> String {
         let id = "evt_" + SecureRandom.idBody()
-        let envelope = Envelope(id: id, type: kind.rawValue, timestamp: Timestamp.string(milliseconds: now), data: data)
+        let payload = envelope(id: id, type: kind.rawValue, timestamp: Timestamp.string(milliseconds: now), data: data.json)
         try EventsRepository.insert(
             id: id, type: kind.rawValue, databaseId: databaseId, accountId: accountId,
-            payload: String(decoding: JSON.encode(envelope), as: UTF8.self), now: now, in: db)
+            payload: String(decoding: payload, as: UTF8.self), now: now, in: db)
         return id
     }
 }

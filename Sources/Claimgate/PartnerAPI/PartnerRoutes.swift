@@ -39,7 +39,7 @@ struct PartnerRoutes {
             let page = try await service.list(
                 status: request.queryValue("status"), reference: request.queryValue("reference"),
                 limit: request.queryValue("limit"), cursor: request.queryValue("cursor"))
-            return json(JSON.encode(ListBody(data: page.records.map { DatabaseView($0) }, nextCursor: .some(page.nextCursor), hasMore: page.hasMore)))
+            return json(ListBody(data: page.records.map { DatabaseView($0) }, nextCursor: .some(page.nextCursor), hasMore: page.hasMore).json)
         }
         router.get("/v1/databases/:id", middleware: chain) { request in
             json(DatabaseView(try await service.get(request.pathParameters["id"] ?? "")).bytes)
@@ -71,7 +71,7 @@ struct PartnerRoutes {
         }
         router.get("/v1/accounts", middleware: chain) { request in
             let rows = try await accounts.list(reference: request.queryValue("reference"))
-            return json(JSON.encode(ListBody(data: rows.map { AccountView(account: $0.account, databases: $0.databases, createdAt: $0.created) })))
+            return json(ListBody(data: rows.map { AccountView(account: $0.account, databases: $0.databases, createdAt: $0.created) }).json)
         }
         router.post("/v1/accounts/:id/access-token", middleware: chain) { request in
             let (token, expiresAt) = try await accounts.accessToken(request.pathParameters["id"] ?? "")
@@ -86,7 +86,7 @@ struct PartnerRoutes {
             return HTTPResponse(status: 204, headers: ["Cache-Control": "no-store"])
         }
         router.get("/v1/regions", middleware: chain) { _ in
-            json(JSON.encode(ListBody(data: await service.regionList())))
+            json(ListBody(encoding: await service.regionList()).json)
         }
         if let openAPIDocument {
             router.addImmediate("GET", "/openapi.json") { _ in .json(openAPIDocument) }

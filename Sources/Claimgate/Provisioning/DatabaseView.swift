@@ -1,4 +1,6 @@
 import Foundation
+import HTTPServer
+import PrismaAPI
 import Storage
 import Timestamps
 
@@ -12,8 +14,8 @@ struct DatabaseCredentials: Codable, Sendable {
 ///
 /// Connection strings (with the password) and the claim URL appear only in the creation answer
 /// (as Prisma returns passwords only at creation); reads show everything else. Absent values are
-/// explicit `null`s, as the OpenAPI document promises.
-struct DatabaseView: Encodable {
+/// explicit `null`s, as the OpenAPI document promises. Members are written in key order.
+struct DatabaseView: JSONRepresentable {
     let record: DatabaseRecord
     var credentials: DatabaseCredentials?
     var claimURL: String?
@@ -27,43 +29,59 @@ struct DatabaseView: Encodable {
         self.extras = extras
     }
 
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: JSON.Key.self)
-        func put(_ key: String, _ value: String?) throws { try container.encode(value, forKey: JSON.Key(key)) }
-        try put("id", record.id)
-        try put("status", record.status.rawValue)
-        try put("name", record.name)
-        try put("region", record.region)
-        try put("reference", record.reference)
-        try container.encode(record.metadata.flatMap { JSON.parse(Array($0.utf8)) } ?? .null, forKey: JSON.Key("metadata"))
-        try put("projectId", record.projectId)
-        try put("databaseId", record.prismaDatabaseId)
-        try put("expiresAt", Timestamp.string(milliseconds: record.expiresAt))
-        try put("createdAt", Timestamp.string(milliseconds: record.createdAt))
-        try put("claimedAt", record.claimedAt.map { Timestamp.string(milliseconds: $0) })
-        try put("claimedWorkspaceId", record.claimedWorkspaceId)
-        try put("failureReason", record.failureReason)
+    var json: [UInt8] {
+        var members: [(String, [UInt8])] = [
+            ("id", text(record.id)), ("status", text(record.status.rawValue)), ("name", text(record.name)),
+            ("region", text(record.region)), ("reference", text(record.reference)),
+            // Stored as canonical JSON by the parser: spliced in as it is (numbers keep every digit).
+            ("metadata", record.metadata.map { Array($0.utf8) } ?? JSONObjectWriter.null),
+            ("projectId", text(record.projectId)), ("databaseId", text(record.prismaDatabaseId)),
+            ("expiresAt", text(Timestamp.string(milliseconds: record.expiresAt))),
+            ("createdAt", text(Timestamp.string(milliseconds: record.createdAt))),
+            ("claimedAt", text(record.claimedAt.map { Timestamp.string(milliseconds: $0) })),
+            ("claimedWorkspaceId", text(record.claimedWorkspaceId)), ("failureReason", text(record.failureReason)),
+        ]
         if let credentials {
-            try put("connectionString", credentials.direct)
-            try put("pooledConnectionString", credentials.pooled)
+            members.append(("connectionString", text(credentials.direct)))
+            members.append(("pooledConnectionString", text(credentials.pooled)))
         }
-        if let claimURL { try put("claimUrl", claimURL) }
-        for (key, value) in extras { try container.encode(value, forKey: JSON.Key(key)) }
+        if let claimURL { members.append(("claimUrl", text(claimURL))) }
+        for (key, value) in extras { members.append((key, value.canonical)) }
+        var writer = JSONObjectWriter()
+        for (key, value) in members.sorted(by: { $0.0 < $1.0 }) { writer.raw(key, value) }
+        return writer.finished
     }
 
-    var bytes: [UInt8] { JSON.encode(self) }
+    var bytes: [UInt8] { json }
+
+    private func text(_ value: String?) -> [UInt8] {
+        value.map { JSONText.string($0) } ?? JSONObjectWriter.null
+    }
 }
 
-/// `{"data": [...]}` list answers (Claimgate's own; `PrismaAPI.Page` decodes Prisma's).
-struct ListBody<Item: Encodable>: Encodable {
-    let data: [Item]
+/// `{"data": [...], "nextCursor": …, "hasMore": …}` list answers (Claimgate's own; `PrismaAPI.Page`
+/// decodes Prisma's). `nextCursor` and `hasMore` appear only on paginated lists.
+struct ListBody {
+    let data: [[UInt8]]
     var nextCursor: String??
     var hasMore: Bool?
 
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: JSON.Key.self)
-        try container.encode(data, forKey: JSON.Key("data"))
-        if let nextCursor { try container.encode(nextCursor, forKey: JSON.Key("nextCursor")) }
-        if let hasMore { try container.encode(hasMore, forKey: JSON.Key("hasMore")) }
+    init(data: [some JSONRepresentable], nextCursor: String?? = nil, hasMore: Bool? = nil) {
+        self.data = data.map(\.json)
+        self.nextCursor = nextCursor
+        self.hasMore = hasMore
+    }
+
+    /// A list of values `JSONEncoder` writes (Prisma's models), one document each.
+    init(encoding items: [some Encodable]) {
+        self.data = items.map { JSON.encode($0) }
+    }
+
+    var json: [UInt8] {
+        var writer = JSONObjectWriter(capacity: 256 + data.reduce(0) { $0 + $1.count })
+        writer.array("data", data)
+        if let hasMore { writer.bool("hasMore", hasMore) }
+        if let nextCursor { writer.string("nextCursor", nextCursor) }
+        return writer.finished
     }
 }

@@ -52,7 +52,14 @@ public struct SecretBox: Sendable {
 public enum Digest {
     public static func sha256(_ bytes: [UInt8]) -> [UInt8] { Array(SHA256.hash(data: bytes)) }
     public static func sha256(_ text: String) -> [UInt8] { sha256(Array(text.utf8)) }
-    public static func hex(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
+    /// Lowercase hex (by table: `String(format:)` cost 3 % of an authenticated request's CPU time).
+    public static func hex(_ bytes: [UInt8]) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out = [UInt8]()
+        out.reserveCapacity(bytes.count * 2)
+        for byte in bytes { out += [digits[Int(byte >> 4)], digits[Int(byte & 0x0f)]] }
+        return String(decoding: out, as: UTF8.self)
+    }
 
     /// Equality whose time does not depend on where the inputs differ.
     public static func constantTimeEquals(_ a: [UInt8], _ b: [UInt8]) -> Bool {
