@@ -121,15 +121,71 @@ struct EmulatorCommand: AsyncParsableCommand {
             Serves the Prisma Management API (/v1/...) and OAuth server (/authorize, /token) with Prisma's \
             JSON shapes, sandbox users, and fault injection under /__emulator/. Point PRISMA_API_URL and \
             PRISMA_AUTH_URL at it. It keeps everything in memory. Stops on SIGTERM/SIGINT.
+
+            The behaviour flags switch on ways the real Prisma differs from a quick fake (all off by \
+            default); POST /__emulator/behaviour changes them while it runs.
             """)
 
     @Option(help: "Address to bind.") var host = "127.0.0.1"
     @Option(help: "Port to bind (0 picks a free one).") var port: UInt16 = 8090
     @Option(help: "Extra OAuth redirect URI to register (repeatable).") var redirectURI: [String] = []
+    @Option(help: "Answer project creates after this many ms (the project exists from the start).")
+    var createLatencyMs: Int64 = 0
+    @Option(help: "List a new project in GET /v1/projects only this many ms after its creation.")
+    var listVisibilityDelayMs: Int64 = 0
+    @Flag(help: "Accept a second project with the same logicalId instead of answering 409.")
+    var acceptDuplicateLogicalIds = false
+    @Option(help: "A new database is 'provisioning' for this many ms (transfers meanwhile get 409).")
+    var provisioningMs: Int64 = 0
+    @Option(help: "Rate limit: requests per minute per workspace (429 with Retry-After beyond it).")
+    var rateLimitPerMinute: Int?
+    @Option(help: "Rate limit burst (default: the per-minute rate).")
+    var rateLimitBurst: Int?
+    @Option(help: "Refuse DELETE /v1/projects/{id} with 400 for this project id, logicalId or name (repeatable).")
+    var undeletableProject: [String] = []
+    @Flag(help: "Answer GET /v1/me with 404 for every token, as Prisma did before the endpoint existed.")
+    var meAbsent = false
+    @Option(help: "Plan of every workspace without --plan (name shown by the subscription endpoint).")
+    var defaultPlan = "Free"
+    @Option(help: "A workspace's plan: WORKSPACE_ID=NAME[:PROJECT_LIMIT]; transfers into a workspace at its limit get 409 planLimitReached (repeatable).")
+    var plan: [String] = []
+
+    /// The switches the flags ask for.
+    func behaviour() throws(ValidationError) -> EmulatorBehaviour {
+        var behaviour = EmulatorBehaviour()
+        behaviour.createLatency = .milliseconds(createLatencyMs)
+        behaviour.listVisibilityDelay = .milliseconds(listVisibilityDelayMs)
+        behaviour.acceptDuplicateLogicalIds = acceptDuplicateLogicalIds
+        behaviour.provisioningDuration = .milliseconds(provisioningMs)
+        if let rateLimitPerMinute {
+            behaviour.rateLimit = .init(requestsPerMinute: rateLimitPerMinute, burst: rateLimitBurst)
+        } else if rateLimitBurst != nil {
+            throw ValidationError("--rate-limit-burst needs --rate-limit-per-minute")
+        }
+        behaviour.undeletableProjects = Set(undeletableProject)
+        behaviour.meAbsent = meAbsent
+        behaviour.defaultPlan = .init(name: defaultPlan)
+        for entry in plan {
+            let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
+            let value = parts.count == 2 ? parts[1].split(separator: ":", maxSplits: 1).map(String.init) : []
+            guard parts.count == 2, !parts[0].isEmpty, let name = value.first, !name.isEmpty,
+                  value.count == 1 || Int(value[1]) != nil else {
+                throw ValidationError("--plan must be WORKSPACE_ID=NAME[:PROJECT_LIMIT], got '\(entry)'")
+            }
+            behaviour.plans[parts[0]] = .init(name: name, projectLimit: value.count == 2 ? Int(value[1]) : nil)
+        }
+        do { try behaviour.validate() } catch { throw ValidationError(error.reason) }
+        return behaviour
+    }
+
+    func validate() throws {
+        _ = try behaviour()
+    }
 
     func run() async throws {
         var configuration = EmulatorConfiguration()
         configuration.clients[0].redirectURIs += redirectURI
+        configuration.behaviour = try behaviour()
         let emulator = PrismaEmulator(configuration: configuration)
         let url: String
         do { url = try emulator.start(host: host, port: port) } catch {
@@ -146,6 +202,7 @@ struct EmulatorCommand: AsyncParsableCommand {
               PRISMA_CLIENT_SECRET=\(client.secret)
               redirect URIs: \(client.redirectURIs.joined(separator: ", ")) (loopback URIs match any port)
               sandbox users: \(configuration.users.map(\.email).joined(separator: ", "))
+              behaviour: \(configuration.behaviour.json)
 
             """.utf8))
         let group = ServiceGroup(configuration: .init(

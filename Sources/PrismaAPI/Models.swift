@@ -81,7 +81,8 @@ public struct CreatedProject: Decodable, Sendable, Equatable {
     public var workspace: ResourceRef { project.workspace }
 }
 
-/// A database as listed under its project (no credentials).
+/// A database without credentials: as listed under its project, and as `GET /v1/databases/{id}`
+/// answers. (Not named `Database`: the product's storage module has a type of that name.)
 public struct ProjectDatabase: Codable, Sendable, Equatable {
     public let id: String
     public let name: String
@@ -89,6 +90,44 @@ public struct ProjectDatabase: Codable, Sendable, Equatable {
     public let status: String
     public let isDefault: Bool
     public let region: ResourceRef?
+    public let createdAt: String?
+    public let defaultConnectionId: String?
+    /// The project the database belongs to.
+    public let project: ResourceRef?
+
+    /// Ready for connections (and for a transfer of its project).
+    public var isReady: Bool { status == "ready" }
+    /// Provisioning failed: waiting longer will not make it ready.
+    public var hasFailed: Bool { status == "failure" }
+}
+
+/// `GET /v1/databases/{id}/usage` (a bare object, not in the `data` envelope).
+public struct DatabaseUsage: Codable, Sendable, Equatable {
+    public struct Period: Codable, Sendable, Equatable {
+        public let start: String
+        public let end: String
+    }
+    public struct Metric: Codable, Sendable, Equatable {
+        public let used: Double
+        /// `ops` for operations, `GiB` for storage.
+        public let unit: String
+    }
+    public struct Metrics: Codable, Sendable, Equatable {
+        public let operations: Metric
+        public let storage: Metric
+    }
+    public let period: Period
+    public let metrics: Metrics
+    public let generatedAt: String
+}
+
+/// `GET /v1/workspaces/{id}/subscription`.
+public struct WorkspaceSubscription: Codable, Sendable, Equatable {
+    /// e.g. `Free`, `Starter`, `Pro`, `Business`.
+    public let planName: String
+    public let usageBlocked: Bool
+    /// Where the workspace's owner can upgrade (a Console page).
+    public let upgradeUrl: String
 }
 
 /// A Prisma Postgres region.
@@ -122,6 +161,11 @@ public struct Principal: Codable, Sendable, Equatable {
     public struct WorkspaceSummary: Codable, Sendable, Equatable {
         public let id: String
         public let name: String
+
+        public init(id: String, name: String) {
+            self.id = id
+            self.name = name
+        }
     }
     public struct Credential: Codable, Sendable, Equatable {
         /// `oauth`, `service_token` or `management_token`.

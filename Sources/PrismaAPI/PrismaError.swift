@@ -72,6 +72,11 @@ public struct PrismaError: Error, Sendable, CustomStringConvertible, Equatable {
         }
     }
 
+    /// The workspace's plan does not allow this (Prisma's code `planLimitReached`, e.g. a `409` on
+    /// a transfer into a full workspace). Not transient: the workspace's owner must upgrade
+    /// (``ManagementClient/subscription(workspaceID:token:)`` gives the link) or make room.
+    public var isPlanLimit: Bool { code == "planLimitReached" }
+
     /// The OAuth `error` value, when ``kind`` is ``Kind/oauth``.
     public var oauthError: String? { kind == .oauth ? code : nil }
 

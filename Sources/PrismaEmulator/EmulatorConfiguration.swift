@@ -69,6 +69,9 @@ public struct EmulatorConfiguration: Sendable {
     /// Status for a transfer whose `recipientAccessToken` is invalid or expired (401, or 400 as
     /// prisma-cli expects in some versions).
     public var invalidRecipientStatus = 401
+    /// The switchable real-Prisma behaviours at start (all off by default); change them later with
+    /// ``PrismaEmulator/updateBehaviour(_:)`` or `POST /__emulator/behaviour`.
+    public var behaviour = EmulatorBehaviour()
 
     public init() {}
 }

@@ -13,14 +13,21 @@ final class EmulatorState: Sendable {
         var region: String
         var workspaceID: String
         var database: Database
+        /// When `GET /v1/projects` starts listing it (``EmulatorBehaviour/listVisibilityDelay``).
+        var visibleAt: Date
     }
 
     struct Database {
         var id: String
         var name: String
         var createdAt: Date
-        /// The first is the default connection.
         var connections: [Connection]
+        /// Nil once the default connection was deleted.
+        var defaultConnectionID: String?
+        /// Until then the database is `provisioning` (``EmulatorBehaviour/provisioningDuration``).
+        var readyAt: Date
+
+        func status(at now: Date) -> String { now < readyAt ? "provisioning" : "ready" }
     }
 
     struct Connection {
@@ -32,8 +39,10 @@ final class EmulatorState: Sendable {
 
         static func make(name: String, at date: Date) -> Connection {
             Connection(id: EmulatorState.newID(), name: name, createdAt: date,
-                       user: "u" + EmulatorState.newID().prefix(12), password: "p" + EmulatorState.randomToken(bytes: 18))
+                       user: "u" + EmulatorState.newID().prefix(12), password: newPassword())
         }
+
+        static func newPassword() -> String { "p" + EmulatorState.randomToken(bytes: 18) }
     }
 
     struct Grant {
@@ -74,6 +83,23 @@ final class EmulatorState: Sendable {
         var calls: [String: Int] = [:]
         var faults: [Fault] = []
         var clockOffset: TimeInterval = 0
+        var behaviour = EmulatorBehaviour()
+        /// Rate-limit token buckets by workspace id.
+        var buckets: [String: Bucket] = [:]
+        var rateLimitRecords: [String: RateLimitRecord] = [:]
+        var revocations: [IntegrationRevocation] = []
+        /// Usage numbers set by tests, by database id.
+        var usage: [String: Usage] = [:]
+    }
+
+    struct Bucket {
+        var tokens: Double
+        var updated: Date
+    }
+
+    struct Usage {
+        var operations: Double
+        var storageGiB: Double
     }
 
     let data = Mutex(Data())
@@ -83,12 +109,25 @@ final class EmulatorState: Sendable {
         self.configuration = configuration
         let start = Date()
         data.withLock { data in
+            data.behaviour = configuration.behaviour
             var all = [configuration.partnerWorkspace]
             for user in configuration.users { all += user.workspaces }
             for workspace in all {
                 data.workspaces[workspace.id] = workspace
                 data.workspaceCreated[workspace.id] = start
             }
+        }
+    }
+
+    /// Whether a connection string would let someone in now: it names one of the emulator's hosts
+    /// and the user and password of a connection that still exists (not rotated, not deleted, its
+    /// project not deleted). A transfer changes nothing here, as at Prisma.
+    func acceptsConnectionString(_ text: String) -> Bool {
+        guard let components = URLComponents(string: text), ["postgres", "postgresql"].contains(components.scheme ?? ""),
+              ["db.sandbox.invalid", "pooled.sandbox.invalid"].contains(components.host ?? ""),
+              let user = components.user, let password = components.password else { return false }
+        return data.withLock { data in
+            data.projects.contains { $0.database.connections.contains { $0.user == user && $0.password == password } }
         }
     }
 

@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import HTTPServer
 import Synchronization
+import Timestamps
 
 /// An offline, faithful stand-in for Prisma: the Management API and the OAuth server in one HTTP
 /// server, with the exact JSON shapes of Prisma's OpenAPI document, workspace isolation, and
@@ -10,7 +11,11 @@ import Synchronization
 ///
 /// Control endpoints (no auth; bind it to loopback): `GET /__emulator/calls`,
 /// `POST /__emulator/faults` (a ``Fault`` as JSON), `DELETE /__emulator/faults`,
-/// `POST /__emulator/clock` (`{"advanceSeconds": N}`), `GET /__emulator/projects`.
+/// `POST /__emulator/clock` (`{"advanceSeconds": N}`), `GET /__emulator/projects`,
+/// `GET`/`POST /__emulator/behaviour` (``EmulatorBehaviour`` as JSON, partial on POST),
+/// `GET /__emulator/rate-limit`, `GET /__emulator/integration-revocations`,
+/// `POST /__emulator/connection-check` (`{"connectionString": …}` → `{"valid": …}`) and
+/// `POST /__emulator/usage` (`{"databaseId", "operations", "storageGiB"}`).
 public final class PrismaEmulator: Sendable {
     public let configuration: EmulatorConfiguration
     let state: EmulatorState
@@ -25,6 +30,7 @@ public final class PrismaEmulator: Sendable {
     /// Starts serving on `host:port` (port 0 picks one); returns the base URL.
     @discardableResult
     public func start(host: String = "127.0.0.1", port: UInt16 = 0) throws -> String {
+        try configuration.behaviour.validate()
         let router = makeRouter()
         let server = MicroHTTPServer(
             configuration: ServerConfiguration(host: host, port: port, threadPoolSize: 1, connectionLimit: 2048,
@@ -70,6 +76,60 @@ public final class PrismaEmulator: Sendable {
         state.data.withLock { $0.projects.map { ("proj_" + $0.id, "wksp_" + $0.workspaceID, $0.logicalId) } }
     }
 
+    // MARK: Behaviours (see EmulatorBehaviour)
+
+    /// The switches in force now.
+    public var behaviour: EmulatorBehaviour { state.data.withLock { $0.behaviour } }
+
+    /// Changes switches at run time, e.g. `try emulator.updateBehaviour { $0.meAbsent = true }`.
+    /// Nothing changes when the result is invalid.
+    public func updateBehaviour(_ change: (inout EmulatorBehaviour) -> Void) throws(InvalidBehaviour) {
+        // Read, change and write under one lock, so concurrent updates of different switches
+        // (tests running in parallel against one emulator) do not undo each other.
+        try state.data.withLock { (data) throws(InvalidBehaviour) in
+            var updated = data.behaviour
+            change(&updated)
+            try updated.validate()
+            // A changed rate limit starts every workspace with a full bucket.
+            if data.behaviour.rateLimit != updated.rateLimit { data.buckets.removeAll() }
+            data.behaviour = updated
+        }
+    }
+
+    /// Replaces every switch (see ``updateBehaviour(_:)``).
+    public func setBehaviour(_ behaviour: EmulatorBehaviour) throws(InvalidBehaviour) {
+        try updateBehaviour { $0 = behaviour }
+    }
+
+    /// Whether `connectionString` would currently let someone in: false once its connection was
+    /// rotated or deleted or its project deleted (a transfer keeps it working, as at Prisma).
+    public func acceptsConnectionString(_ connectionString: String) -> Bool {
+        state.acceptsConnectionString(connectionString)
+    }
+
+    /// What the rate limiter saw from a workspace (id with or without `wksp_`), whether or not a
+    /// limit is switched on.
+    public func rateLimitRecord(workspaceID: String) -> RateLimitRecord {
+        let id = workspaceID.hasPrefix("wksp_") ? String(workspaceID.dropFirst(5)) : workspaceID
+        return state.data.withLock { $0.rateLimitRecords[id] } ?? RateLimitRecord()
+    }
+
+    /// Every integration revocation received, oldest first.
+    public var integrationRevocations: [IntegrationRevocation] { state.data.withLock { $0.revocations } }
+
+    /// Fixes what `GET /v1/databases/{id}/usage` reports for a database (id with or without `db_`).
+    public func setUsage(databaseID: String, operations: Double, storageGiB: Double) {
+        let id = databaseID.hasPrefix("db_") ? String(databaseID.dropFirst(3)) : databaseID
+        state.data.withLock { $0.usage[id] = .init(operations: operations, storageGiB: storageGiB) }
+    }
+
+    /// A database's status now (`provisioning` or `ready`), or nil when no project has it.
+    public func databaseStatus(_ databaseID: String) -> String? {
+        let id = databaseID.hasPrefix("db_") ? String(databaseID.dropFirst(3)) : databaseID
+        let now = state.now
+        return state.data.withLock { $0.projects.first { $0.database.id == id }?.database.status(at: now) }
+    }
+
     /// Every access and refresh token issued so far (for tests that search logs for them).
     public var issuedTokens: [String] {
         state.data.withLock { data in Array(data.accessTokens.keys) + data.grants.values.flatMap { grant in
@@ -87,6 +147,15 @@ public final class PrismaEmulator: Sendable {
         ManagementRoutes(state: state, baseURL: { [unowned self] in self.baseURL }).register(in: &router, wrap: wrap)
         OAuthRoutes(state: state, signingKey: SymmetricKey(size: .bits256)).register(in: &router, wrap: wrap)
         ControlRoutes(emulator: self).register(in: &router)
+        router.get("/upgrade/:workspaceId") { request in
+            // The upgradeUrl of subscriptions and plan-limit errors; the real one is Prisma's Console.
+            let workspace = ConsentPage.escape(request.pathParameters["workspaceId"] ?? "")
+            return .html(ConsentPage.page(title: "Upgrade plan", body: """
+                <p class="badge">Prisma emulator · sandbox</p><h1>Upgrade plan</h1>
+                <p>Workspace <code>\(workspace)</code>. Plans are not sold in the sandbox: at Prisma this
+                link opens the Console's billing page.</p>
+                """))
+        }
         router.get("/.well-known/oauth-authorization-server") { [unowned self] _ in
             let url = self.baseURL
             return JSONBody.response([
@@ -157,5 +226,61 @@ struct ControlRoutes {
                 ["id": $0.id, "workspaceId": $0.workspaceID, "logicalId": $0.logicalId ?? JSONBody.null] as [String: Any]
             }])
         }
+        router.get("/__emulator/behaviour") { [emulator] _ in ControlRoutes.behaviourResponse(emulator.behaviour) }
+        router.post("/__emulator/behaviour") { [emulator] request in
+            let body = request.body.isEmpty ? Data("{}".utf8) : Data(request.body)
+            guard (try? EmulatorBehaviour.decode(body, over: EmulatorBehaviour())) != nil else {
+                return JSONBody.error(400, "validation-error", "Body must be a JSON object of behaviour keys (see GET /__emulator/behaviour).")
+            }
+            do throws(InvalidBehaviour) {
+                // Decoded over the current switches inside the update, so keys not given stay as they are.
+                try emulator.updateBehaviour { behaviour in
+                    behaviour = (try? EmulatorBehaviour.decode(body, over: behaviour)) ?? behaviour
+                }
+            } catch {
+                return JSONBody.error(400, "validation-error", error.reason)
+            }
+            return ControlRoutes.behaviourResponse(emulator.behaviour)
+        }
+        router.get("/__emulator/rate-limit") { [emulator] _ in
+            let records = emulator.state.data.withLock { $0.rateLimitRecords }
+            var json: [String: Any] = [:]
+            for (workspace, record) in records {
+                json["wksp_" + workspace] = [
+                    "calls": record.calls.map { Timestamp.string($0) }, "rejected": record.rejected,
+                    "callsInsideRetryAfter": record.callsInsideRetryAfter,
+                    "retryAfterUntil": record.retryAfterUntil.map { Timestamp.string($0) } ?? JSONBody.null,
+                ] as [String: Any]
+            }
+            return JSONBody.response(json)
+        }
+        router.get("/__emulator/integration-revocations") { [emulator] _ in
+            JSONBody.response(["data": emulator.integrationRevocations.map {
+                [
+                    "workspaceId": $0.workspaceID, "clientId": $0.clientID, "status": $0.status,
+                    "revokedGrants": $0.revokedGrants, "at": Timestamp.string($0.at),
+                ] as [String: Any]
+            }])
+        }
+        // POST, not GET with a query: a connection string carries a password, which belongs in no URL.
+        router.post("/__emulator/connection-check") { [emulator] request in
+            guard let text = JSONBody.object(request)?["connectionString"] as? String else {
+                return JSONBody.error(400, "validation-error", "Body must be {\"connectionString\": \"postgres://…\"}.")
+            }
+            return JSONBody.response(["valid": emulator.acceptsConnectionString(text)])
+        }
+        router.post("/__emulator/usage") { [emulator] request in
+            let body = JSONBody.object(request)
+            guard let database = body?["databaseId"] as? String, let operations = (body?["operations"] as? NSNumber)?.doubleValue,
+                  let storage = (body?["storageGiB"] as? NSNumber)?.doubleValue, operations >= 0, storage >= 0 else {
+                return JSONBody.error(400, "validation-error", "Body must be {\"databaseId\": \"db_…\", \"operations\": N, \"storageGiB\": N}.")
+            }
+            emulator.setUsage(databaseID: database, operations: operations, storageGiB: storage)
+            return HTTPResponse(status: 204)
+        }
+    }
+
+    static func behaviourResponse(_ behaviour: EmulatorBehaviour) -> HTTPResponse {
+        HTTPResponse(status: 200, headers: ["Content-Type": "application/json"], body: Array(behaviour.json.utf8))
     }
 }

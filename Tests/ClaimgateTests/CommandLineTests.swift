@@ -142,4 +142,43 @@ struct EmulatorCommandTests {
         #expect(output.contains("PRISMA_API_URL=http://127.0.0.1:\(port)"))
         #expect(output.contains("PRISMA_SERVICE_TOKEN=sandbox-service-token"))
     }
+
+    @Test("behaviour flags switch the real-Prisma behaviours on; a bad one stops the start with a usage error")
+    func behaviourFlags() async throws {
+        let port = try freePort()
+        let run = try ClaimgateProcess.launch([
+            "emulator", "--port", "\(port)", "--create-latency-ms", "250", "--list-visibility-delay-ms", "1000",
+            "--accept-duplicate-logical-ids", "--provisioning-ms", "3000", "--rate-limit-per-minute", "30",
+            "--rate-limit-burst", "5", "--undeletable-project", "keep-me", "--undeletable-project", "cg-keep", "--me-absent",
+            "--default-plan", "Pro", "--plan", "cmsandboxgracews0000000002=Free:0", "--plan", "cmsandboxadaws000000000001=Starter",
+        ], environment: [:])
+        let client = TestClient(port: port)
+        var reply: TestClient.Reply?
+        let deadline = ContinuousClock.now + .seconds(15)
+        while reply?.status != 200 && ContinuousClock.now < deadline {
+            reply = try? await client.get("/__emulator/behaviour")
+            if reply?.status != 200 { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        let behaviour = try #require(try reply?.json())
+        #expect(behaviour["createLatencyMs"] as? Int == 250 && behaviour["listVisibilityDelayMs"] as? Int == 1000)
+        #expect(behaviour["acceptDuplicateLogicalIds"] as? Bool == true && behaviour["provisioningMs"] as? Int == 3000)
+        #expect(behaviour["rateLimit"] as? [String: Int] == ["requestsPerMinute": 30, "burst": 5])
+        #expect(behaviour["undeletableProjects"] as? [String] == ["cg-keep", "keep-me"])
+        #expect(behaviour["meAbsent"] as? Bool == true)
+        #expect((behaviour["defaultPlan"] as? [String: Any])?["name"] as? String == "Pro")
+        let plans = behaviour["plans"] as? [String: [String: Any]]
+        #expect(plans?["cmsandboxgracews0000000002"]?["projectLimit"] as? Int == 0)
+        #expect(plans?["cmsandboxadaws000000000001"]?["name"] as? String == "Starter")
+        #expect(try await client.get("/v1/me", headers: ["Authorization": "Bearer sandbox-service-token"]).status == 404)
+        kill(run.process.processIdentifier, SIGTERM)
+        let (status, output) = try await run.finish()
+        #expect(status == 0)
+        #expect(output.contains(#""meAbsent":true"#))
+
+        for bad in [["--rate-limit-burst", "5"], ["--plan", "nameless"], ["--create-latency-ms", "-1"], ["--rate-limit-per-minute", "0"]] {
+            let (code, message) = try await ClaimgateProcess.launch(["emulator", "--port", "0"] + bad, environment: [:]).finish()
+            #expect(code == 64, "\(bad): \(message)")
+            #expect(message.contains("Error:"), "\(bad): \(message)")
+        }
+    }
 }

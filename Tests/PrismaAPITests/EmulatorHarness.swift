@@ -13,19 +13,32 @@ struct Harness {
     let redirectURI = "http://localhost:9999/oauth/callback"
 
     static func start(retry: RetryPolicy = RetryPolicy(maxAttempts: 4, baseDelay: .milliseconds(5), maxDelay: .milliseconds(50)),
-                      timeout: Duration = .seconds(5)) throws -> Harness {
-        let emulator = PrismaEmulator()
+                      timeout: Duration = .seconds(5), createTimeout: Duration = .seconds(120),
+                      behaviour: EmulatorBehaviour = EmulatorBehaviour()) throws -> Harness {
+        var configuration = EmulatorConfiguration()
+        configuration.behaviour = behaviour
+        let emulator = PrismaEmulator(configuration: configuration)
         let url = URL(string: try emulator.start())!
         let transport = AsyncHTTPClientTransport()
         let client = emulator.configuration.clients[0]
         return Harness(
             emulator: emulator,
-            management: ManagementClient(baseURL: url, transport: transport, userAgent: "claimgate-tests/1", retry: retry, timeout: timeout),
+            management: ManagementClient(baseURL: url, transport: transport, userAgent: "claimgate-tests/1", retry: retry,
+                                         timeout: timeout, createTimeout: createTimeout),
             oauth: OAuthClient(authURL: url, clientID: client.id, clientSecret: Secret(client.secret), transport: transport, userAgent: "claimgate-tests/1"),
             service: Secret(emulator.configuration.serviceToken))
     }
 
     var http: TestClient { TestClient(baseURL: emulator.baseURL) }
+
+    /// The partner's workspace id as the API spells it.
+    var partnerWorkspace: String { "wksp_" + emulator.configuration.partnerWorkspace.id }
+
+    /// Another client of the same emulator with other timeouts (and no retries unless given).
+    func client(timeout: Duration, createTimeout: Duration, retry: RetryPolicy = .none) -> ManagementClient {
+        ManagementClient(baseURL: management.baseURL, transport: AsyncHTTPClientTransport(), userAgent: "claimgate-tests/1",
+                         retry: retry, timeout: timeout, createTimeout: createTimeout)
+    }
 
     /// Runs the consent page as a browser would and returns the redirect's query items.
     func authorize(
