@@ -117,7 +117,7 @@ public final class ProvisioningService: Sendable {
         case .resume(let id):
             databaseID = id
         }
-        switch try await provisioner.complete(databaseID, budget: .request, freshIntent: fresh) {
+        switch try await provisioner.complete(databaseID, budget: .request, freshIntent: fresh, inserted: fresh ? record : nil) {
         case .ready(let body):
             return .created(databaseId: databaseID, body: body)
         case .failed(let reason):
