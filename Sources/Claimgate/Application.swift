@@ -57,7 +57,7 @@ public final class Application: Sendable {
             box: box, clock: clock,
             policy: ProvisioningPolicy(
                 defaultRegion: settings.provisioning.defaultRegion, defaultTTLSeconds: settings.provisioning.defaultTTLSeconds,
-                maxTTLSeconds: settings.provisioning.maxTTLSeconds),
+                maxTTLSeconds: settings.provisioning.maxTTLSeconds, wait: .seconds(settings.provisioning.waitSeconds)),
             logger: logger)
         let claims = ClaimService(
             database: database,

@@ -22,7 +22,8 @@ public struct PrismaConnection: Sendable {
                 key: "prisma.serviceToken",
                 reason: "is not set: set it, or run in sandbox mode through `claimgate serve`, which starts the built-in emulator")
         }
-        let management = ManagementClient(baseURL: prisma.apiURL, transport: transport, userAgent: userAgent)
+        let management = ManagementClient(baseURL: prisma.apiURL, transport: transport, userAgent: userAgent,
+                                          createTimeout: .seconds(prisma.createTimeoutSeconds))
         var oauth: OAuthClient?
         if let clientID = prisma.clientID, let secret = prisma.clientSecret {
             oauth = OAuthClient(authURL: prisma.authURL, clientID: clientID, clientSecret: secret, transport: transport, userAgent: userAgent)

@@ -95,6 +95,8 @@ struct Migrate: AsyncParsableCommand {
     func run() async throws {
         let settings = try await options.loadSettings()
         let logger = bootstrapLogging(level: settings.logLevel)
+        // Log lines are written by a background thread: every one is out before the process exits.
+        defer { LogSink.standardError.flush() }
         do {
             let database = try await Application.openDatabase(settings: settings, logger: logger)
             await database.close()

@@ -21,7 +21,10 @@ struct PartnerRoutes {
         router.post("/v1/databases", middleware: signedChain) { request in
             let principal = try request.principal.orThrow()
             let key = try idempotencyKey(request, principal)
-            switch try await service.create(body: request.body, principal: principal.id, idempotencyKey: key) {
+            let respondAsync = request.headers.values("Prefer").contains { value in
+                value.split(separator: ",").contains { $0.trimmingCharacters(in: .whitespaces).lowercased() == "respond-async" }
+            }
+            switch try await service.create(body: request.body, principal: principal.id, idempotencyKey: key, respondAsync: respondAsync) {
             case .created(let id, let body):
                 return json(body, status: 201, extra: ["Location": "/v1/databases/\(id)"])
             case .replayed(let status, let body):
@@ -30,6 +33,10 @@ struct PartnerRoutes {
                 return json(body, status: status, extra: headers)
             case .settled(let record):
                 return json(DatabaseView(record).bytes)
+            case .accepted(let record):
+                var headers: HTTPHeaders = ["Location": "/v1/databases/\(record.id)", "Retry-After": "5"]
+                if respondAsync { headers.set("Preference-Applied", "respond-async") }
+                return json(DatabaseView(record).bytes, status: 202, extra: headers)
             }
         }
         router.get("/v1/databases", middleware: chain) { request in

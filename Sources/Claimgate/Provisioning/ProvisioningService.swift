@@ -10,11 +10,15 @@ public struct ProvisioningPolicy: Sendable {
     public var defaultRegion: String
     public var defaultTTLSeconds: Int
     public var maxTTLSeconds: Int
+    /// Longest a create request waits for Prisma before it is answered `202 Accepted`.
+    public var wait: Duration
 
-    public init(defaultRegion: String = "us-east-1", defaultTTLSeconds: Int = 86_400, maxTTLSeconds: Int = 604_800) {
+    public init(defaultRegion: String = "us-east-1", defaultTTLSeconds: Int = 86_400, maxTTLSeconds: Int = 604_800,
+                wait: Duration = .seconds(20)) {
         self.defaultRegion = defaultRegion
         self.defaultTTLSeconds = defaultTTLSeconds
         self.maxTTLSeconds = maxTTLSeconds
+        self.wait = wait
     }
 }
 
@@ -26,6 +30,9 @@ public enum CreateResult: Sendable {
     case replayed(status: Int, body: [UInt8])
     /// Finished by another run with no answer stored for this request: the database as it is.
     case settled(DatabaseRecord)
+    /// Still provisioning when the wait ran out (or the partner asked not to wait): the database
+    /// without secrets. The same Idempotency-Key returns the creation answer once it is ready.
+    case accepted(DatabaseRecord)
 }
 
 /// One page of databases.
@@ -68,7 +75,9 @@ public final class ProvisioningService: Sendable {
     /// - Parameters:
     ///   - principal: Who asks (scopes idempotency keys).
     ///   - idempotencyKey: Already validated, or nil.
-    public func create(body: [UInt8], principal: String, idempotencyKey: String?) async throws -> CreateResult {
+    /// - Parameter respondAsync: The partner sent `Prefer: respond-async`: answer `accepted` at once
+    ///   instead of waiting up to the policy's wait.
+    public func create(body: [UInt8], principal: String, idempotencyKey: String?, respondAsync: Bool = false) async throws -> CreateResult {
         let request = try ProvisionRequest.parse(body, regions: await regions.availableIDs(), maxTTL: policy.maxTTLSeconds)
         let now = clock.milliseconds()
         let idBody = SecureRandom.idBody()
@@ -117,7 +126,15 @@ public final class ProvisioningService: Sendable {
         case .resume(let id):
             databaseID = id
         }
-        switch try await provisioner.complete(databaseID, budget: .request, freshIntent: fresh, inserted: fresh ? record : nil) {
+        // The run belongs to the provisioner, not to this request: it goes on when the wait ends
+        // (the recovery pass would pick the row up anyway; this just does not make it wait).
+        let provisioner = self.provisioner
+        let inserted = fresh ? record : nil
+        let run = Task { try await provisioner.complete(databaseID, budget: .request, freshIntent: fresh, inserted: inserted) }
+        guard let outcome = try await Self.value(of: run, within: respondAsync ? .zero : policy.wait) else {
+            return .accepted(try await get(databaseID))
+        }
+        switch outcome {
         case .ready(let body):
             return .created(databaseId: databaseID, body: body)
         case .failed(let reason):
@@ -133,6 +150,27 @@ public final class ProvisioningService: Sendable {
                 return .replayed(status: status, body: try replayBody(sealed, principal: principal, key: key))
             }
             return .settled(try await get(databaseID))
+        }
+    }
+
+    /// The task's value, or nil when `limit` passes first; the task is left running either way.
+    ///
+    /// Not a task group: a group waits for all its children, and a child awaiting `task.value`
+    /// cannot be cancelled, so the "wait" would last as long as the task.
+    static func value<T: Sendable>(of task: Task<T, any Error>, within limit: Duration) async throws -> T? {
+        if limit == .zero { return nil }
+        let first = FirstAnswer<T?>()
+        return try await withCheckedThrowingContinuation { continuation in
+            first.set(continuation)
+            let timer = Task {
+                try? await Task.sleep(for: limit)  // cancelled when the task answered first
+                first.resume(with: .success(nil))
+            }
+            Task {
+                let result = await task.result
+                first.resume(with: result.map { Optional.some($0) })
+                timer.cancel()
+            }
         }
     }
 
@@ -218,5 +256,20 @@ public final class ProvisioningService: Sendable {
             logger.info("database deleted", metadata: ["database_id": "\(id)"])
             return try await get(id)
         }
+    }
+}
+
+/// A continuation that the first of several racers resumes; later answers are dropped.
+final class FirstAnswer<T: Sendable>: Sendable {
+    private let slot = Mutex<CheckedContinuation<T, any Error>?>(nil)
+
+    func set(_ continuation: CheckedContinuation<T, any Error>) { slot.withLock { $0 = continuation } }
+
+    func resume(with result: Result<T, any Error>) {
+        let continuation = slot.withLock { slot -> CheckedContinuation<T, any Error>? in
+            defer { slot = nil }
+            return slot
+        }
+        continuation?.resume(with: result)
     }
 }

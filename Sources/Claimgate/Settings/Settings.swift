@@ -74,6 +74,10 @@ public struct Settings: Sendable {
         webhooks = try WebhookSettings(reader: service)
         http = try HTTPSettings(reader: service.scoped("http"))
         provisioning = try ProvisioningSettings(reader: service.scoped("provisioning"))
+        // The wait must end before the request's own deadline would answer 503 instead of 202.
+        if provisioning.waitSeconds >= http.handlerTimeoutSeconds {
+            throw service.scoped("provisioning").invalid("waitSeconds", "must be shorter than claimgate.http.handlerTimeoutSeconds")
+        }
         lifecycle = try LifecycleSettings(reader: service.scoped("lifecycle"))
         claims = try ClaimsSettings(reader: service.scoped("claims"))
         accounts = try AccountsSettings(reader: service.scoped("accounts"))
@@ -146,6 +150,9 @@ public struct Settings: Sendable {
         public var recoveryIntervalSeconds: Int
         /// After this long, a database still `provisioning` is marked `failed`.
         public var giveUpAfterSeconds: Int
+        /// Longest a partner's create request waits before it is answered `202` (provisioning
+        /// goes on; the same Idempotency-Key later returns the `201` with credentials).
+        public var waitSeconds: Int
 
         public init(reader: SettingsReader) throws {
             defaultRegion = try reader.nonEmptyString("defaultRegion", default: "us-east-1")
@@ -153,6 +160,7 @@ public struct Settings: Sendable {
             maxTTLSeconds = try reader.int("maxTtlSeconds", default: 604_800, in: 60...31_536_000)
             recoveryIntervalSeconds = try reader.int("recoveryIntervalSeconds", default: 30, in: 1...86_400)
             giveUpAfterSeconds = try reader.int("giveUpAfterSeconds", default: 3600, in: 60...604_800)
+            waitSeconds = try reader.int("waitSeconds", default: 20, in: 0...600)
         }
     }
 
@@ -224,14 +232,19 @@ public struct Settings: Sendable {
         /// address and credentials. Stays true after that: it also means "no real key for secrets
         /// at rest is required" and "the sandbox API key is accepted".
         public var isSandbox: Bool
+        /// How long one project create may take (real creates have taken over 10 s; a widely used
+        /// client allows 2 minutes). Every other call keeps the client's 10 s.
+        public var createTimeoutSeconds: Int
 
-        public init(apiURL: URL, authURL: URL, serviceToken: Secret?, clientID: String?, clientSecret: Secret?) {
+        public init(apiURL: URL, authURL: URL, serviceToken: Secret?, clientID: String?, clientSecret: Secret?,
+                    createTimeoutSeconds: Int = 120) {
             self.apiURL = apiURL
             self.authURL = authURL
             self.serviceToken = serviceToken
             self.clientID = clientID
             self.clientSecret = clientSecret
             self.isSandbox = serviceToken == nil
+            self.createTimeoutSeconds = createTimeoutSeconds
         }
 
         public init(reader: SettingsReader) throws {
@@ -240,7 +253,8 @@ public struct Settings: Sendable {
                 authURL: try reader.url("authUrl", default: "https://auth.prisma.io"),
                 serviceToken: try reader.secret("serviceToken"),
                 clientID: try reader.optionalString("clientId"),
-                clientSecret: try reader.secret("clientSecret"))
+                clientSecret: try reader.secret("clientSecret"),
+                createTimeoutSeconds: try reader.int("createTimeoutSeconds", default: 120, in: 1...600))
         }
     }
 

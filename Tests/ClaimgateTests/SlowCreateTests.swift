@@ -1,0 +1,52 @@
+import Claimgate
+import Foundation
+import PrismaEmulator
+import TestSupport
+import Testing
+
+/// Real Prisma creates can take well over ten seconds: the partner is answered 202 within the
+/// wait, provisioning goes on, and the same Idempotency-Key later returns the 201 with credentials.
+@Suite("Slow creates: 202 then 201")
+struct SlowCreateTests {
+    @Test("a create slower than the wait: 202 without secrets, then the same key returns the 201; one project")
+    func acceptedThenCreated() async throws {
+        try await withApp(["CLAIMGATE_PROVISIONING_WAIT_SECONDS": "1"]) { app in
+            try app.emulator.updateBehaviour { $0.createLatency = .milliseconds(6000) }
+            let started = ContinuousClock.now
+            let first = try await app.provision(#"{"name":"slow"}"#, key: "slow-1")
+            #expect(first.status == 202)
+            #expect(ContinuousClock.now - started < .seconds(5))  // the wait (1 s), not the create (6 s)
+            let body = try first.json()
+            let id = try #require(body["id"] as? String)
+            #expect(body["status"] as? String == "provisioning")
+            #expect(body["connectionString"] == nil && body["claimUrl"] == nil)
+            #expect(first.header("Location") == "/v1/databases/\(id)")
+            #expect(first.header("Retry-After") != nil)
+            try await eventually("the database is ready") { try await app.status(id) == "ready" }
+            let second = try await app.provision(#"{"name":"slow"}"#, key: "slow-1")
+            #expect(second.status == 201)
+            #expect(second.header("Idempotent-Replayed") == "true")
+            #expect((try second.json()["connectionString"] as? String)?.hasPrefix("postgres://") == true)
+            #expect(app.emulator.projects.count == 1)
+            #expect(app.emulator.callCount("POST /v1/projects") == 1)
+        }
+    }
+
+    @Test("Prefer: respond-async answers 202 at once; a retry while still provisioning is 202 again, not a second create")
+    func respondAsync() async throws {
+        try await withApp { app in
+            try app.emulator.updateBehaviour { $0.createLatency = .milliseconds(1500) }
+            var headers = sandboxKey
+            headers["Prefer"] = "respond-async"
+            let reply = try await app.provision(#"{"name":"async"}"#, key: "async-1", headers: headers)
+            #expect(reply.status == 202)
+            #expect(reply.header("Preference-Applied") == "respond-async")
+            let again = try await app.provision(#"{"name":"async"}"#, key: "async-1", headers: headers)
+            #expect(again.status == 202)
+            let id = try #require(try reply.json()["id"] as? String)
+            try await eventually("the database is ready") { try await app.status(id) == "ready" }
+            #expect(app.emulator.callCount("POST /v1/projects") == 1)
+            #expect(try await app.provision(#"{"name":"async"}"#, key: "async-1").status == 201)
+        }
+    }
+}
