@@ -50,3 +50,24 @@ struct SlowCreateTests {
         }
     }
 }
+
+extension SlowCreateTests {
+    @Test("a request without a key still gets its credentials: the 202 names a key to repeat it with")
+    func keylessAccepted() async throws {
+        try await withApp { app in
+            try app.emulator.updateBehaviour { $0.createLatency = .milliseconds(1000) }
+            var headers = sandboxKey
+            headers["Prefer"] = "respond-async"
+            let first = try await app.provision(#"{"name":"keyless"}"#, headers: headers)
+            #expect(first.status == 202)
+            let key = try #require(first.header("Idempotency-Key"))
+            let id = try #require(try first.json()["id"] as? String)
+            try await eventually("the database is ready") { try await app.status(id) == "ready" }
+            let second = try await app.provision(#"{"name":"keyless"}"#, key: key)
+            #expect(second.status == 201)
+            #expect(try second.json()["id"] as? String == id)
+            #expect((try second.json()["connectionString"] as? String) != nil)
+            #expect(app.emulator.callCount("POST /v1/projects") == 1)
+        }
+    }
+}

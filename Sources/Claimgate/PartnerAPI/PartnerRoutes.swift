@@ -33,8 +33,10 @@ struct PartnerRoutes {
                 return json(body, status: status, extra: headers)
             case .settled(let record):
                 return json(DatabaseView(record).bytes)
-            case .accepted(let record):
-                var headers: HTTPHeaders = ["Location": "/v1/databases/\(record.id)", "Retry-After": "5"]
+            case .accepted(let record, let idempotencyKey):
+                var headers: HTTPHeaders = [
+                    "Location": "/v1/databases/\(record.id)", "Retry-After": "5", "Idempotency-Key": idempotencyKey,
+                ]
                 if respondAsync { headers.set("Preference-Applied", "respond-async") }
                 return json(DatabaseView(record).bytes, status: 202, extra: headers)
             }

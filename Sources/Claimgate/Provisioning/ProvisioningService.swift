@@ -31,8 +31,9 @@ public enum CreateResult: Sendable {
     /// Finished by another run with no answer stored for this request: the database as it is.
     case settled(DatabaseRecord)
     /// Still provisioning when the wait ran out (or the partner asked not to wait): the database
-    /// without secrets. The same Idempotency-Key returns the creation answer once it is ready.
-    case accepted(DatabaseRecord)
+    /// without secrets, and the Idempotency-Key that returns the creation answer once it is ready
+    /// (the partner's, or one made for a request that came without).
+    case accepted(DatabaseRecord, idempotencyKey: String)
 }
 
 /// One page of databases.
@@ -77,7 +78,11 @@ public final class ProvisioningService: Sendable {
     ///   - idempotencyKey: Already validated, or nil.
     /// - Parameter respondAsync: The partner sent `Prefer: respond-async`: answer `accepted` at once
     ///   instead of waiting up to the policy's wait.
-    public func create(body: [UInt8], principal: String, idempotencyKey: String?, respondAsync: Bool = false) async throws -> CreateResult {
+    public func create(body: [UInt8], principal: String, idempotencyKey given: String?, respondAsync: Bool = false) async throws -> CreateResult {
+        // A request without a key gets one of ours: if the answer has to be a 202, the partner can
+        // only ever collect the credentials by repeating the request with a key (it is returned
+        // with the 202), since secrets are never shown by a read.
+        let idempotencyKey: String? = given ?? "cg-auto-" + SecureRandom.idBody()
         let request = try ProvisionRequest.parse(body, regions: await regions.availableIDs(), maxTTL: policy.maxTTLSeconds)
         let now = clock.milliseconds()
         let idBody = SecureRandom.idBody()
@@ -132,7 +137,7 @@ public final class ProvisioningService: Sendable {
         let inserted = fresh ? record : nil
         let run = Task { try await provisioner.complete(databaseID, budget: .request, freshIntent: fresh, inserted: inserted) }
         guard let outcome = try await Self.value(of: run, within: respondAsync ? .zero : policy.wait) else {
-            return .accepted(try await get(databaseID))
+            return .accepted(try await get(databaseID), idempotencyKey: idempotencyKey ?? "")
         }
         switch outcome {
         case .ready(let body):
