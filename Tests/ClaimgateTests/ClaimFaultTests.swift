@@ -130,3 +130,20 @@ struct ClaimFaultTests {
         }
     }
 }
+
+extension ClaimFaultTests {
+    @Test("without GET /v1/me the claim still completes: the workspace comes from GET /v1/workspaces")
+    func noMeEndpoint() async throws {
+        try await withApp { app in
+            try app.emulator.updateBehaviour { $0.meAbsent = true }
+            var browser = Browser(app)
+            let (_, callback, id) = try await browser.upToCallback()
+            #expect(try await browser.callback(callback).status == 200)
+            #expect(try await app.status(id) == "claimed")
+            #expect(app.emulator.callCount("GET /v1/me") >= 1)
+            #expect(app.emulator.callCount("GET /v1/workspaces") >= 1)
+            let ada = app.emulator.configuration.users[0]
+            #expect(app.emulator.projects.first?.workspaceID == "wksp_" + ada.workspaces[0].id)
+        }
+    }
+}

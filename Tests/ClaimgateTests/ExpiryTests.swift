@@ -139,3 +139,29 @@ extension PrismaEmulator {
             "DELETE", "/v1/projects/\(project)", headers: ["Authorization": "Bearer \(configuration.serviceToken)"]).status
     }
 }
+
+extension ExpiryTests {
+    @Test("Prisma refuses a delete for good (400): the partner gets 409 delete-blocked; the sweeper records it once and stops")
+    func deleteBlocked() async throws {
+        let clock = ManualClock()
+        try await withApp(clock: clock) { app in
+            let json = try await app.provision(#"{"ttlSeconds":3600,"name":"stuck"}"#).json()
+            let id = try #require(json["id"] as? String)
+            let project = try #require(json["projectId"] as? String)
+            try app.emulator.updateBehaviour { $0.undeletableProjects = [project] }
+            let reply = try await app.client.send("DELETE", "/v1/databases/\(id)", headers: sandboxKey)
+            #expect(reply.status == 409)
+            #expect(try reply.json()["code"] as? String == "delete-blocked")
+            #expect(try await app.status(id) == "ready")  // nothing changed
+            clock.advance(by: 3601)
+            let first = try await app.application.sweeper.runOnce()
+            #expect(first.blocked == 1 && first.expired == 0 && first.retrying == 0)
+            let deletes = app.emulator.callCount("DELETE /v1/projects/:id")
+            clock.advance(by: 86_400)
+            #expect(try await app.application.sweeper.runOnce() == ExpirySweeper.Report())  // not retried
+            #expect(app.emulator.callCount("DELETE /v1/projects/:id") == deletes)
+            let events = try await app.client.get("/v1/events", headers: sandboxKey).json()["data"] as? [[String: Any]] ?? []
+            #expect(events.filter { $0["type"] as? String == "database.delete_failed" }.count == 1)
+        }
+    }
+}

@@ -234,10 +234,10 @@ public final class ClaimService: Sendable {
         guard let record = try await database.read({ try DatabasesRepository.find(databaseID, in: $0) }),
               record.status == .ready, let projectID = record.projectId else { return .linkGone(.expired) }
         let tokens: OAuthTokens
-        let principal: Principal
+        let principal: ClaimIdentity
         do {
             tokens = try await upstream.exchange(code: code, verifier: verifier, redirectURI: redirectURI)
-            principal = try await upstream.me(token: tokens.accessToken)
+            principal = try await upstream.identity(token: tokens.accessToken)
         } catch {
             logger.warning("claim sign-in failed", metadata: ["database_id": "\(databaseID)", "error": "\(error)"])
             return .failed("Prisma did not complete the sign-in. Nothing was changed; you can try again.")
@@ -287,8 +287,8 @@ public final class ClaimService: Sendable {
         }
         let finished = clock.milliseconds()
         let box = self.box
-        let userID = principal.user?.id ?? "unknown"
-        let email = principal.user?.email
+        let userID = principal.userID ?? "unknown"
+        let email = principal.email
         let keepTokens = self.keepTokens
         do {
             try await database.write { db in

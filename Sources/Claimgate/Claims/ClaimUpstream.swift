@@ -7,7 +7,9 @@ import Secrets
 public protocol ClaimUpstream: Sendable {
     func authorizationURL(redirectURI: String, state: Secret, codeChallenge: String) -> URL
     func exchange(code: Secret, verifier: Secret, redirectURI: String) async throws(PrismaError) -> OAuthTokens
-    func me(token: Secret) async throws(PrismaError) -> Principal
+    /// Who signed in and which workspace they chose. Must not depend on one endpoint alone:
+    /// `GET /v1/me` was absent from the live API until recently.
+    func identity(token: Secret) async throws(PrismaError) -> ClaimIdentity
     /// Transfers with the partner's service token to the workspace of `recipient`.
     func transfer(projectID: String, recipient: Secret) async throws(PrismaError)
     /// The project as the user sees it (visible once it moved into their workspace).
@@ -33,11 +35,33 @@ public struct PrismaClaimUpstream: ClaimUpstream {
     public func exchange(code: Secret, verifier: Secret, redirectURI: String) async throws(PrismaError) -> OAuthTokens {
         try await oauth.exchangeCode(code, codeVerifier: verifier, redirectURI: redirectURI)
     }
-    public func me(token: Secret) async throws(PrismaError) -> Principal { try await management.me(token: token) }
+    public func identity(token: Secret) async throws(PrismaError) -> ClaimIdentity {
+        do throws(PrismaError) {
+            let principal = try await management.me(token: token)
+            return ClaimIdentity(userID: principal.user?.id, email: principal.user?.email, workspace: principal.workspace)
+        } catch where error.kind == .notFound {
+            // No /v1/me: the workspace the user's token lists is the one they chose at sign-in
+            // (user-scoped tokens see exactly one); the user's id and email stay unknown.
+            return ClaimIdentity(userID: nil, email: nil, workspace: try await management.currentWorkspace(token: token))
+        }
+    }
     public func transfer(projectID: String, recipient: Secret) async throws(PrismaError) {
         try await management.transferProject(id: projectID, recipientAccessToken: recipient, token: serviceToken)
     }
     public func project(id: String, token: Secret) async throws(PrismaError) -> Project {
         try await management.getProject(id: id, token: token)
+    }
+}
+
+/// The person behind a claim, as far as Prisma tells.
+public struct ClaimIdentity: Sendable, Equatable {
+    public var userID: String?
+    public var email: String?
+    public var workspace: Principal.WorkspaceSummary?
+
+    public init(userID: String?, email: String?, workspace: Principal.WorkspaceSummary?) {
+        self.userID = userID
+        self.email = email
+        self.workspace = workspace
     }
 }

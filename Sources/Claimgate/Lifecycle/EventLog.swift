@@ -14,6 +14,7 @@ enum EventLog {
         case expiring = "database.expiring"
         case expired = "database.expired"
         case deleted = "database.deleted"
+        case deleteFailed = "database.delete_failed"
         case needsReauth = "account.needs_reauth"
     }
 

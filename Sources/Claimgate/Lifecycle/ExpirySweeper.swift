@@ -21,6 +21,9 @@ public struct ExpirySweeper: Sendable {
         public var warned = 0
         public var expired = 0
         public var retrying = 0
+        /// Refused for good by Prisma: recorded, not retried.
+        public var blocked = 0
+        public init() {}
     }
 
     @discardableResult
@@ -46,6 +49,20 @@ public struct ExpirySweeper: Sendable {
                     try await upstream.deleteProject(id: projectID)
                 } catch where error.kind == .notFound {
                     // Gone already.
+                } catch where error.kind == .invalidRequest {
+                    // Refused for good (dependencies prevent deletion): retrying cannot help. Stop, say
+                    // so once, and leave it to the partner (DELETE by hand once the cause is gone).
+                    let now = clock.milliseconds()
+                    try await database.write { db in
+                        try DatabasesRepository.scheduleDeleteRetry(record.id, next: Int64.max / 2, in: db)
+                        try EventLog.record(.deleteFailed, database: record,
+                                            extras: ["reason": .string(String(error.message.prefix(300)))], now: now, in: db)
+                    }
+                    logger.error("expired database cannot be deleted; not retried", metadata: [
+                        "database_id": "\(record.id)", "error": "\(error)",
+                    ])
+                    report.blocked += 1
+                    continue
                 } catch {
                     let attempts = record.deleteAttempts + 1
                     let delay = min(3600, 10 << min(attempts, 20))

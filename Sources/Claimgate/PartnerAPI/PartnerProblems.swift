@@ -56,6 +56,9 @@ enum PartnerProblems {
         case .upstreamUnavailable(let detail):
             return ProblemDetails(status: 503, code: "upstream-unavailable", title: "Service Unavailable", detail: detail,
                                   headers: ["Retry-After": "5"])
+        case .deleteBlocked(let reason):
+            return ProblemDetails(status: 409, code: "delete-blocked", title: "Conflict",
+                                  detail: "Prisma refused to delete the project: \(reason) Nothing changed; retrying will not help until that is resolved.")
         case .invalid(let field, let message, let inQuery):
             return ProblemDetails(status: 400, code: inQuery ? "invalid-query" : "validation-error", title: "Bad Request",
                                   detail: "\(field) \(message)", extensions: ["field": field])

@@ -17,6 +17,8 @@ public enum ProvisioningError: Error, Sendable, Equatable {
     case upstreamRejected(databaseId: String, reason: String)
     /// Prisma could not be reached for an operation that changed nothing.
     case upstreamUnavailable(String)
+    /// Prisma refused to delete the project for good (`400`, e.g. dependencies prevent it).
+    case deleteBlocked(String)
     /// A request body or query value is not acceptable.
     case invalid(field: String, message: String, inQuery: Bool)
     case invalidJSON

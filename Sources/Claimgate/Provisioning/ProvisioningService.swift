@@ -246,6 +246,8 @@ public final class ProvisioningService: Sendable {
                 } catch {
                     logger.warning("project not deleted", metadata: ["database_id": "\(id)", "error": "\(error)"])
                     if !unclaimable { try await database.write { try ClaimsRepository.unlockClaim(databaseId: id, in: $0) } }
+                    // A 400 is a permanent refusal (dependencies prevent deletion): say so, not "retry".
+                    if error.kind == .invalidRequest { throw ProvisioningError.deleteBlocked(error.message) }
                     throw ProvisioningError.upstreamUnavailable("Prisma could not delete the project right now; nothing changed. Retry.")
                 }
             }
