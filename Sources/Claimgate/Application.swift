@@ -61,7 +61,10 @@ public final class Application: Sendable {
             logger: logger)
         let claims = ClaimService(
             database: database,
-            upstream: prisma.oauth.map { PrismaClaimUpstream(management: prisma.management, oauth: $0, serviceToken: prisma.serviceToken) },
+            upstream: prisma.oauth.map {
+                PrismaClaimUpstream(management: prisma.management, oauth: $0, serviceToken: prisma.serviceToken,
+                                    offlineAccess: settings.accounts.keepTokens)
+            },
             box: box, clock: clock, publicURL: settings.publicURL,
             issuer: (prisma.oauth?.authURL ?? settings.prisma.authURL).absoluteString,
             keepTokens: settings.accounts.keepTokens, logger: logger)
@@ -77,7 +80,9 @@ public final class Application: Sendable {
         var router = Router(problemTypePrefix: PartnerProblems.typePrefix)
         OperationsRoutes(database: database, metrics: metrics, upstream: upstreamHealth, storageFaults: storageFaults,
                          metricsToken: settings.metricsToken).register(in: &router)
-        PartnerRoutes(service: provisioning, claims: claims, accounts: AccountService(database: database, tokens: accountTokens),
+        PartnerRoutes(service: provisioning, claims: claims, accounts: AccountService(
+                          database: database, tokens: accountTokens,
+                          revoker: prisma.oauth.map { GrantRevoker(management: prisma.management, clientID: $0.clientID) }),
                       authenticator: authenticator, storageFaults: storageFaults,
                       openAPIDocument: loadOpenAPI(settings: settings)).register(in: &router)
         ClaimRoutes(

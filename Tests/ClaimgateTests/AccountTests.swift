@@ -131,3 +131,34 @@ struct AccountTests {
         for token in off.emulator.issuedTokens { #expect(files.range(of: Data(token.utf8)) == nil) }
     }
 }
+
+extension AccountTests {
+    @Test("forgetting an account revokes the grant at Prisma first; its refresh token no longer works there")
+    func deleteRevokesAtPrisma() async throws {
+        try await withApp { app in
+            var browser = Browser(app)
+            let (_, callback, _) = try await browser.upToCallback()
+            #expect(try await browser.callback(callback).status == 200)
+            let account = try #require((try await app.client.get("/v1/accounts", headers: sandboxKey).json()["data"] as? [[String: Any]])?.first)
+            let id = try #require(account["id"] as? String)
+            #expect(app.emulator.integrationRevocations.isEmpty)
+            #expect(try await app.client.send("DELETE", "/v1/accounts/\(id)", headers: sandboxKey).status == 204)
+            let revocation = try #require(app.emulator.integrationRevocations.first)
+            #expect(revocation.workspaceID == account["workspaceId"] as? String)
+            #expect(revocation.clientID == app.emulator.configuration.clients[0].id)
+            #expect(try await app.client.send("DELETE", "/v1/accounts/\(id)", headers: sandboxKey).status == 404)
+        }
+    }
+
+    @Test("with CLAIMGATE_ACCOUNTS_KEEP_TOKENS=false the sign-in asks for no offline_access")
+    func noOfflineAccessWithoutKeeping() async throws {
+        try await withApp(["CLAIMGATE_ACCOUNTS_KEEP_TOKENS": "false"]) { app in
+            var browser = Browser(app)
+            let claimURL = try #require(try await app.provision().json()["claimUrl"] as? String)
+            let authorize = try #require(try await browser.start(claimURL))
+            let scope = URLComponents(url: authorize, resolvingAgainstBaseURL: false)?.queryItems?.first { $0.name == "scope" }?.value
+            #expect(scope == "workspace:admin")
+            #expect(try await browser.callback(try await browser.consent(authorize)).status == 200)
+        }
+    }
+}

@@ -15,8 +15,8 @@ struct LogWriterTests {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("log-\(UUID().uuidString)").path
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         #expect(fd >= 0)
-        defer { close(fd); unlink(path) }
         let writer = LogWriter(descriptor: fd)
+        defer { writer.stop(); close(fd); unlink(path) }
         DispatchQueue.concurrentPerform(iterations: 4) { thread in
             for index in 0..<10_000 { writer.write(Array("t\(thread) \(index)\n".utf8)) }
         }
@@ -34,8 +34,10 @@ struct LogWriterTests {
     func fullPipeDrops() throws {
         var ends: [Int32] = [0, 0]
         #expect(pipe(&ends) == 0)
-        defer { close(ends[0]); close(ends[1]) }
         let writer = LogWriter(descriptor: ends[1], capacityBytes: 4096)
+        // The reader goes first (the writer is blocked on the full pipe: that ends its write), then
+        // the writer stops, then its descriptor closes — never written to after.
+        defer { close(ends[0]); writer.stop(); close(ends[1]) }
         let line = Array((String(repeating: "x", count: 99) + "\n").utf8)
         let started = ContinuousClock.now
         for _ in 0..<5_000 { writer.write(line) }  // 500 KB into a 64 KB pipe and a 4 KB buffer

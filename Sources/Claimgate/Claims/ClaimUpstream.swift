@@ -21,16 +21,19 @@ public struct PrismaClaimUpstream: ClaimUpstream {
     let management: ManagementClient
     let oauth: OAuthClient
     let serviceToken: Secret
-    static let scope = "workspace:admin offline_access"
+    /// `offline_access` (a refresh token) only when the grant is kept (connected accounts): a
+    /// service that throws the tokens away after the transfer should not ask for a lasting grant.
+    let scope: String
 
-    public init(management: ManagementClient, oauth: OAuthClient, serviceToken: Secret) {
+    public init(management: ManagementClient, oauth: OAuthClient, serviceToken: Secret, offlineAccess: Bool = true) {
         self.management = management
         self.oauth = oauth
         self.serviceToken = serviceToken
+        self.scope = offlineAccess ? "workspace:admin offline_access" : "workspace:admin"
     }
 
     public func authorizationURL(redirectURI: String, state: Secret, codeChallenge: String) -> URL {
-        oauth.authorizationURL(redirectURI: redirectURI, scope: PrismaClaimUpstream.scope, state: state, codeChallenge: codeChallenge)
+        oauth.authorizationURL(redirectURI: redirectURI, scope: scope, state: state, codeChallenge: codeChallenge)
     }
     public func exchange(code: Secret, verifier: Secret, redirectURI: String) async throws(PrismaError) -> OAuthTokens {
         try await oauth.exchangeCode(code, codeVerifier: verifier, redirectURI: redirectURI)

@@ -23,6 +23,8 @@ public final class LogWriter: Sendable {
         var written = 0
         var accepted = 0
         var dropped = 0
+        var stopping = false
+        var stopped = false
     }
 
     private let descriptor: Int32
@@ -61,6 +63,15 @@ public final class LogWriter: Sendable {
         if durable, let target { waitUntilWritten(target) }
     }
 
+    /// Writes what is queued, then ends the writer thread; nothing is written afterwards. Call it
+    /// before closing the descriptor: a writer left running would write into whatever file later
+    /// reuses the descriptor's number.
+    public func stop() {
+        state.withLock { $0.stopping = true }
+        wake.signal()
+        while !state.withLock({ $0.stopped }) { done.wait(milliseconds: 5) }
+    }
+
     /// Waits until every line queued so far is written.
     public func flush() {
         let target = state.withLock { $0.accepted }
@@ -76,14 +87,25 @@ public final class LogWriter: Sendable {
 
     /// The writer thread's loop: take everything pending, write it in one go, repeat.
     fileprivate func run() {
+        // A log collector that goes away must cost lines, not the process: with SIGPIPE blocked on
+        // this thread, a write to a pipe nobody reads fails with EPIPE instead of killing us.
+        var pipeSignal = sigset_t()
+        sigemptyset(&pipeSignal)
+        sigaddset(&pipeSignal, SIGPIPE)
+        pthread_sigmask(SIG_BLOCK, &pipeSignal, nil)
         var batch: [UInt8] = []
         batch.reserveCapacity(64 << 10)
         while true {
-            let count = state.withLock { state -> Int in
+            let (count, stopping) = state.withLock { state -> (Int, Bool) in
                 swap(&batch, &state.pending)
-                return batch.count
+                return (batch.count, state.stopping)
             }
             if count == 0 {
+                if stopping {
+                    state.withLock { $0.stopped = true }
+                    done.broadcast()
+                    return
+                }
                 wake.wait(milliseconds: 100)
                 continue
             }
