@@ -47,6 +47,8 @@ struct APIConformanceTests {
         try await record("GET", "/v1/databases", "/v1/databases", headers: [:])
         try await record("GET", "/v1/databases/{id}", "/v1/databases/\(id)")
         try await record("GET", "/v1/databases/{id}", "/v1/databases/cgdb_unknown")
+        try await record("GET", "/v1/databases/{id}/usage", "/v1/databases/\(id)/usage")
+        try await record("GET", "/v1/databases/{id}/usage", "/v1/databases/cgdb_unknown/usage")
         try await record("DELETE", "/v1/databases/{id}", "/v1/databases/\(id)")
         try await record("DELETE", "/v1/databases/{id}", "/v1/databases/cgdb_unknown")
         try await record("GET", "/v1/regions", "/v1/regions")

@@ -158,3 +158,28 @@ extension ISO8601DateFormatter {
         return formatter
     }
 }
+
+@Suite("Usage")
+struct UsageTests {
+    @Test("GET /v1/databases/{id}/usage proxies Prisma's figures, cached for a minute; a claimed database has none")
+    func usage() async throws {
+        try await withApp { app in
+            let json = try await app.provision().json()
+            let id = try #require(json["id"] as? String)
+            let prismaDatabase = try #require(json["databaseId"] as? String)
+            app.emulator.setUsage(databaseID: prismaDatabase, operations: 1234, storageGiB: 0.5)
+            let first = try await app.client.get("/v1/databases/\(id)/usage", headers: sandboxKey)
+            #expect(first.status == 200)
+            let metrics = try #require(try first.json()["metrics"] as? [String: Any])
+            #expect((metrics["operations"] as? [String: Any])?["used"] as? Double == 1234)
+            #expect(try await app.client.get("/v1/databases/\(id)/usage", headers: sandboxKey).status == 200)
+            #expect(app.emulator.callCount("GET /v1/databases/:id/usage") == 1)  // the second came from the cache
+            var browser = Browser(app)
+            let (_, callback, claimed) = try await browser.upToCallback()
+            #expect(try await browser.callback(callback).status == 200)
+            let refused = try await app.client.get("/v1/databases/\(claimed)/usage", headers: sandboxKey)
+            #expect(refused.status == 409)
+            #expect(try refused.json()["code"] as? String == "no-usage")
+        }
+    }
+}

@@ -38,6 +38,9 @@ enum PartnerProblems {
         case .notClaimable:
             return ProblemDetails(status: 409, code: "not-claimable", title: "Conflict",
                                   detail: "Only a ready (unclaimed, unexpired) database has a claim link.")
+        case .noUsage:
+            return ProblemDetails(status: 409, code: "no-usage", title: "Conflict",
+                                  detail: "Usage is reported for ready databases only; a claimed one belongs to the user's workspace now.")
         case .idempotencyKeyReused:
             return ProblemDetails(status: 422, code: "idempotency-key-reused", title: "Unprocessable Content",
                                   detail: "This Idempotency-Key was used with a different request body.")

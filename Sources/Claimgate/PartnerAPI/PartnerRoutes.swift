@@ -56,6 +56,9 @@ struct PartnerRoutes {
         router.delete("/v1/databases/:id", middleware: chain) { request in
             json(DatabaseView(try await service.delete(request.pathParameters["id"] ?? "")).bytes)
         }
+        router.get("/v1/databases/:id/usage", middleware: chain) { request in
+            json(JSON.encode(try await service.usage(request.pathParameters["id"] ?? "")))
+        }
         router.post("/v1/databases/:id/claim-url", middleware: chain) { request in
             let issued = try await claims.reissue(databaseID: request.pathParameters["id"] ?? "")
             return json(JSON.encode([

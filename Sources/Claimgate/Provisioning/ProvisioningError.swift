@@ -9,6 +9,8 @@ public enum ProvisioningError: Error, Sendable, Equatable {
     case claimInProgress
     case notExtendable
     case notClaimable
+    /// Usage is reported for ready (unclaimed) databases only.
+    case noUsage
     case idempotencyKeyReused
     case idempotencyKeyInFlight
     /// Prisma did not answer in time; the database is recorded and provisioning goes on.

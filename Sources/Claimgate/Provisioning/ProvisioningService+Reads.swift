@@ -47,6 +47,20 @@ extension ProvisioningService {
         return (Array(events.prefix(size)), events.count > size)
     }
 
+    /// `GET /v1/databases/{id}/usage`: Prisma's figures for an unclaimed database (a claimed one
+    /// belongs to the user's workspace: the partner's token no longer sees it).
+    public func usage(_ id: String) async throws -> DatabaseUsage {
+        let record = try await get(id)
+        guard record.status == .ready, let prismaDatabaseID = record.prismaDatabaseId else {
+            throw ProvisioningError.noUsage
+        }
+        do {
+            return try await usageCatalog.usage(prismaDatabaseID: prismaDatabaseID)
+        } catch {
+            throw ProvisioningError.upstreamUnavailable("Prisma could not report the usage right now. Retry.")
+        }
+    }
+
     /// `GET /v1/regions`.
     public func regionList() async -> [Region] {
         await regions.regions()

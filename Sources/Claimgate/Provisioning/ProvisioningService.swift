@@ -51,6 +51,7 @@ public final class ProvisioningService: Sendable {
     let provisioner: Provisioner
     let upstream: any ProjectsUpstream
     let regions: RegionCatalog
+    let usageCatalog: UsageCatalog
     let box: SecretBox
     let clock: any WallClock
     let policy: ProvisioningPolicy
@@ -64,6 +65,7 @@ public final class ProvisioningService: Sendable {
         self.provisioner = provisioner
         self.upstream = upstream
         self.regions = regions
+        self.usageCatalog = UsageCatalog(client: regions.client, token: regions.token, clock: clock)
         self.box = box
         self.clock = clock
         self.policy = policy
