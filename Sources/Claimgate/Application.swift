@@ -67,7 +67,7 @@ public final class Application: Sendable {
             },
             box: box, clock: clock, publicURL: settings.publicURL,
             issuer: (prisma.oauth?.authURL ?? settings.prisma.authURL).absoluteString,
-            keepTokens: settings.accounts.keepTokens, logger: logger)
+            keepTokens: settings.accounts.keepTokens, credentialsOnClaim: settings.claims.credentials, logger: logger)
         let accountTokens = AccountTokens(database: database, oauth: prisma.oauth, box: box, clock: clock, logger: logger)
         var dispatcher: WebhookDispatcher?
         if let url = settings.webhooks.url, let secret = settings.webhooks.signingSecret {

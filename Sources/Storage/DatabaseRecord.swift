@@ -39,6 +39,10 @@ public struct DatabaseRecord: Sendable, Equatable {
     public var deletedAt: Int64?
     /// Failed expiry deletions so far.
     public var deleteAttempts: Int = 0
+    /// The Prisma connection whose password went to the partner (rotated or revoked at claim).
+    public var connectionId: String?
+    /// `keep`, `rotate` or `revoke` chosen at creation; nil means the service's default.
+    public var onClaim: String?
 
     public init(
         id: String, logicalId: String, status: DatabaseStatus, name: String, region: String, reference: String?,
@@ -83,6 +87,8 @@ public struct DatabaseRecord: Sendable, Equatable {
         claimedWorkspaceId = try row.optionalText("claimed_workspace_id")
         deletedAt = try row.optionalInt64("deleted_at")
         deleteAttempts = try row.int("delete_attempts")
+        connectionId = try row.optionalText("connection_id")
+        onClaim = try row.optionalText("on_claim")
     }
 }
 

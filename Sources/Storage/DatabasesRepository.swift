@@ -6,7 +6,7 @@ public enum DatabasesRepository {
     static let columns = """
         id, logical_id, status, name, region, reference, metadata, project_id, prisma_database_id, credentials,
         failure_reason, ttl_seconds, expires_at, attempts, created_at, updated_at, claimed_at, claimed_workspace_id, deleted_at,
-        delete_attempts
+        delete_attempts, connection_id, on_claim
         """
 
     /// Inserts a new row. `attempts` counts creates that may have been sent: an intent inserted
@@ -14,10 +14,11 @@ public enum DatabasesRepository {
     public static func insert(_ record: DatabaseRecord, in db: SQLiteConnection) throws {
         try db.execute("""
             INSERT INTO databases (id, logical_id, status, name, region, reference, metadata, ttl_seconds, expires_at,
-                                   attempts, created_at, updated_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                   attempts, created_at, updated_at, on_claim)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, [record.id, record.logicalId, record.status.rawValue, record.name, record.region, record.reference,
-                  record.metadata, record.ttlSeconds, record.expiresAt, record.attempts, record.createdAt, record.createdAt])
+                  record.metadata, record.ttlSeconds, record.expiresAt, record.attempts, record.createdAt, record.createdAt,
+                  record.onClaim])
     }
 
     public static func find(_ id: String, in db: SQLiteConnection) throws -> DatabaseRecord? {
@@ -96,12 +97,13 @@ public enum DatabasesRepository {
 
     /// provisioning → ready. Returns false if the row was no longer provisioning.
     public static func markReady(
-        _ id: String, projectId: String, prismaDatabaseId: String?, credentials: [UInt8], now: Int64, in db: SQLiteConnection
+        _ id: String, projectId: String, prismaDatabaseId: String?, connectionId: String? = nil, credentials: [UInt8], now: Int64,
+        in db: SQLiteConnection
     ) throws -> Bool {
         try db.execute("""
-            UPDATE databases SET status = 'ready', project_id = ?, prisma_database_id = ?, credentials = ?, updated_at = ?
+            UPDATE databases SET status = 'ready', project_id = ?, prisma_database_id = ?, connection_id = ?, credentials = ?, updated_at = ?
             WHERE id = ? AND status = 'provisioning'
-            """, [projectId, prismaDatabaseId, credentials, now, id]) == 1
+            """, [projectId, prismaDatabaseId, connectionId, credentials, now, id]) == 1
     }
 
     /// provisioning → failed.

@@ -159,3 +159,43 @@ struct ClaimFlowTests {
         await app.stop()
     }
 }
+
+@Suite("Credentials after the claim")
+struct CredentialsOnClaimTests {
+    func claimed(_ app: RunningApp, body: String) async throws -> (connection: String, event: [String: Any]?) {
+        let json = try await app.provision(body).json()
+        let connection = try #require(json["connectionString"] as? String)
+        let claimURL = try #require(json["claimUrl"] as? String)
+        var browser = Browser(app)
+        let authorize = try #require(try await browser.start(claimURL))
+        #expect(try await browser.callback(try await browser.consent(authorize)).status == 200)
+        let events = try await app.client.get("/v1/events", headers: sandboxKey).json()["data"] as? [[String: Any]] ?? []
+        let event = events.last { $0["type"] as? String == "database.claimed" && ($0["data"] as? [String: Any])?["id"] as? String == json["id"] as? String }
+        return (connection, event?["data"] as? [String: Any])
+    }
+
+    @Test("keep (the default) leaves the partner's password working; onClaim rotate makes it stop; revoke deletes it")
+    func policies() async throws {
+        try await withApp { app in
+            let kept = try await claimed(app, body: "{}")
+            #expect(app.emulator.acceptsConnectionString(kept.connection))
+            #expect(kept.event?["credentials"] as? String == "kept")
+            let rotated = try await claimed(app, body: #"{"onClaim":"rotate"}"#)
+            #expect(!app.emulator.acceptsConnectionString(rotated.connection))
+            #expect(rotated.event?["credentials"] as? String == "rotated")
+            let revoked = try await claimed(app, body: #"{"onClaim":"revoke"}"#)
+            #expect(!app.emulator.acceptsConnectionString(revoked.connection))
+            #expect(revoked.event?["credentials"] as? String == "revoked")
+            #expect(try await app.provision(#"{"onClaim":"burn"}"#).status == 400)
+        }
+    }
+
+    @Test("CLAIMGATE_CLAIMS_CREDENTIALS=rotate is the default for every database")
+    func serviceDefault() async throws {
+        try await withApp(["CLAIMGATE_CLAIMS_CREDENTIALS": "rotate"]) { app in
+            let rotated = try await claimed(app, body: "{}")
+            #expect(!app.emulator.acceptsConnectionString(rotated.connection))
+            #expect(rotated.event?["credentials"] as? String == "rotated")
+        }
+    }
+}

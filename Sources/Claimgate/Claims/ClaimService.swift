@@ -19,12 +19,15 @@ public final class ClaimService: Sendable {
     /// Keep the user's grant after the transfer (connected accounts); when off, tokens are used
     /// for the transfer and never stored.
     let keepTokens: Bool
+    /// `keep`, `rotate` or `revoke`: the default for the partner's credentials at claim.
+    let credentialsOnClaim: String
     let logger: Logger
     static let stateLifetime: Int64 = 600_000
     public static let staleClaimLock: Int64 = 120_000
 
     public init(database: Database, upstream: (any ClaimUpstream)?, box: SecretBox, clock: any WallClock,
-                publicURL: String, issuer: String, keepTokens: Bool = true, logger: Logger) {
+                publicURL: String, issuer: String, keepTokens: Bool = true, credentialsOnClaim: String = "keep", logger: Logger) {
+        self.credentialsOnClaim = credentialsOnClaim
         self.database = database
         self.upstream = upstream
         self.box = box
@@ -285,6 +288,7 @@ public final class ClaimService: Sendable {
                 : "Prisma could not move the project right now. Nothing was lost; try again in a moment."
             return .failed(reason)
         }
+        let credentialsOutcome = await applyCredentialsPolicy(record, token: tokens.accessToken, upstream: upstream)
         let finished = clock.milliseconds()
         let box = self.box
         let userID = principal.userID ?? "unknown"
@@ -306,7 +310,9 @@ public final class ClaimService: Sendable {
                 }
                 if try ClaimsRepository.markClaimed(databaseId: databaseID, workspaceId: workspace.id, accountId: accountID, now: finished, in: db),
                    let claimed = try DatabasesRepository.find(databaseID, in: db) {
-                    try EventLog.record(.claimed, database: claimed, extras: ["accountId": accountID.map { .string($0) } ?? .null], now: finished, in: db)
+                    try EventLog.record(.claimed, database: claimed, extras: [
+                        "accountId": accountID.map { .string($0) } ?? .null, "credentials": .string(credentialsOutcome),
+                    ], now: finished, in: db)
                 }
             }
         } catch {
@@ -320,6 +326,29 @@ public final class ClaimService: Sendable {
         logger.info("database claimed", metadata: ["database_id": "\(databaseID)", "workspace_id": "\(workspace.id)"])
         return .claimed(name: record.name, consoleURL: ClaimService.consoleURL(
             workspace: workspace.id, project: projectID, database: record.prismaDatabaseId))
+    }
+
+    /// What happens to the credentials the partner got, now that the project is the user's:
+    /// `kept`, `rotated`, `revoked`, or `<choice>-failed` (the claim stands either way; the event says
+    /// which, so the partner knows whether its password still works). With the user's token: the
+    /// partner's no longer reaches the project.
+    private func applyCredentialsPolicy(_ record: DatabaseRecord, token: Secret, upstream: any ClaimUpstream) async -> String {
+        let choice = record.onClaim ?? credentialsOnClaim
+        guard choice != "keep" else { return "kept" }
+        guard let connectionID = record.connectionId else { return "\(choice)-failed" }
+        do {
+            if choice == "rotate" {
+                try await upstream.rotateConnection(id: connectionID, token: token)
+                return "rotated"
+            }
+            try await upstream.deleteConnection(id: connectionID, token: token)
+            return "revoked"
+        } catch {
+            logger.error("credentials policy not applied at claim", metadata: [
+                "database_id": "\(record.id)", "policy": "\(choice)", "error": "\(error)",
+            ])
+            return "\(choice)-failed"
+        }
     }
 
     /// Re-issues the claim link of a ready database, revoking the previous one.

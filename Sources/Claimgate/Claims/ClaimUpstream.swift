@@ -12,6 +12,10 @@ public protocol ClaimUpstream: Sendable {
     func identity(token: Secret) async throws(PrismaError) -> ClaimIdentity
     /// Transfers with the partner's service token to the workspace of `recipient`.
     func transfer(projectID: String, recipient: Secret) async throws(PrismaError)
+    /// Rotates a connection's password, with the (new) owner's token.
+    func rotateConnection(id: String, token: Secret) async throws(PrismaError)
+    /// Deletes a connection, with the (new) owner's token.
+    func deleteConnection(id: String, token: Secret) async throws(PrismaError)
     /// The project as the user sees it (visible once it moved into their workspace).
     func project(id: String, token: Secret) async throws(PrismaError) -> Project
 }
@@ -50,6 +54,12 @@ public struct PrismaClaimUpstream: ClaimUpstream {
     }
     public func transfer(projectID: String, recipient: Secret) async throws(PrismaError) {
         try await management.transferProject(id: projectID, recipientAccessToken: recipient, token: serviceToken)
+    }
+    public func rotateConnection(id: String, token: Secret) async throws(PrismaError) {
+        _ = try await management.rotateConnection(id: id, token: token)
+    }
+    public func deleteConnection(id: String, token: Secret) async throws(PrismaError) {
+        try await management.deleteConnection(id: id, token: token)
     }
     public func project(id: String, token: Secret) async throws(PrismaError) -> Project {
         try await management.getProject(id: id, token: token)

@@ -8,10 +8,12 @@ struct ProvisionRequest: Sendable {
     var reference: String?
     /// Canonical JSON text.
     var metadata: String?
+    /// `keep`, `rotate` or `revoke`: what happens to these credentials at claim (nil: the default).
+    var onClaim: String?
     /// SHA-256 (hex) of the canonical body: what "the same request" means for idempotency.
     var fingerprint: String
 
-    static let fields: Set<String> = ["name", "region", "ttlSeconds", "reference", "metadata"]
+    static let fields: Set<String> = ["name", "region", "ttlSeconds", "reference", "metadata", "onClaim"]
 
     /// Parses and validates; throws an error naming the offending field.
     static func parse(_ body: [UInt8], regions: [String], maxTTL: Int) throws(ProvisioningError) -> ProvisionRequest {
@@ -25,7 +27,7 @@ struct ProvisionRequest: Sendable {
             object = parsed
         }
         if let unknown = object.keys.sorted().first(where: { !fields.contains($0) }) {
-            throw invalid(unknown, "is not a known field (name, region, ttlSeconds, reference, metadata).")
+            throw invalid(unknown, "is not a known field (name, region, ttlSeconds, reference, metadata, onClaim).")
         }
         var request = ProvisionRequest(fingerprint: Digest.hex(Digest.sha256(JSONValue.object(object).canonical)))
         if let value = object["name"], !value.isNull {
@@ -61,6 +63,12 @@ struct ProvisionRequest: Sendable {
             let text = String(decoding: value.canonical, as: UTF8.self)
             guard text.utf8.count <= 4096 else { throw invalid("metadata", "must be at most 4 KB as JSON.") }
             request.metadata = text
+        }
+        if let value = object["onClaim"], !value.isNull {
+            guard let choice = value.string, ["keep", "rotate", "revoke"].contains(choice) else {
+                throw invalid("onClaim", "must be keep, rotate or revoke.")
+            }
+            request.onClaim = choice
         }
         return request
     }

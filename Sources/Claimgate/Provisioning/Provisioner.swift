@@ -120,7 +120,11 @@ public actor Provisioner {
             return try await adopt(record, projectID: created.id)
         }
         let credentials = DatabaseCredentials(direct: direct.value, pooled: createdDatabase.pooledConnectionString?.value)
-        return try await finish(record, projectID: created.id, prismaDatabaseID: createdDatabase.id, credentials: credentials)
+        // The connection whose password the partner gets (rotated or revoked at claim, if asked).
+        let connectionID = createdDatabase.connections.first { $0.endpoints.direct?.connectionString != nil }?.id
+            ?? createdDatabase.defaultConnectionId
+        return try await finish(record, projectID: created.id, prismaDatabaseID: createdDatabase.id, connectionID: connectionID,
+                                credentials: credentials)
     }
 
     /// Takes over a project whose create answer we never saw: new credentials for its database.
@@ -129,16 +133,19 @@ public actor Provisioner {
         guard let target = databases.first(where: \.isDefault) ?? databases.first else {
             throw PrismaError(kind: .invalidResponse, message: "the adopted project has no database yet")
         }
-        let connection = try await upstream.createConnection(databaseID: target.id, name: "claimgate")
+        // A unique name: a retried create of a connection must not collide with the one before.
+        let connection = try await upstream.createConnection(databaseID: target.id, name: "claimgate-" + SecureRandom.idBody(8))
         guard let direct = connection.endpoints.direct?.connectionString else {
             throw PrismaError(kind: .invalidResponse, message: "new connection without a connection string")
         }
         let credentials = DatabaseCredentials(direct: direct.value, pooled: connection.endpoints.pooled?.connectionString?.value)
-        return try await finish(record, projectID: projectID, prismaDatabaseID: target.id, credentials: credentials)
+        return try await finish(record, projectID: projectID, prismaDatabaseID: target.id, connectionID: connection.id,
+                                credentials: credentials)
     }
 
     /// provisioning → ready, the claim link and every waiting idempotency key, in one transaction.
-    private func finish(_ record: DatabaseRecord, projectID: String, prismaDatabaseID: String?, credentials: DatabaseCredentials) async throws -> Outcome {
+    private func finish(_ record: DatabaseRecord, projectID: String, prismaDatabaseID: String?, connectionID: String?,
+                        credentials: DatabaseCredentials) async throws -> Outcome {
         let now = clock.milliseconds()
         let claimToken = SecureRandom.token()
         var ready = record
@@ -150,7 +157,8 @@ public actor Provisioner {
         let box = self.box
         let changed = try await database.write { db -> Bool in
             guard try DatabasesRepository.markReady(
-                record.id, projectId: projectID, prismaDatabaseId: prismaDatabaseID, credentials: sealed, now: now, in: db)
+                record.id, projectId: projectID, prismaDatabaseId: prismaDatabaseID, connectionId: connectionID, credentials: sealed,
+                now: now, in: db)
             else { return false }
             try DatabasesRepository.insertClaimLink(
                 tokenHash: Digest.sha256(claimToken), databaseId: record.id, now: now, expiresAt: record.expiresAt, in: db)

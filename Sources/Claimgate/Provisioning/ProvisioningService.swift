@@ -95,6 +95,7 @@ public final class ProvisioningService: Sendable {
             reference: request.reference, metadata: request.metadata, ttlSeconds: ttl,
             expiresAt: now + Int64(ttl) * 1000, createdAt: now)
         record.attempts = 1  // the create below is about to be sent (see Provisioner)
+        record.onClaim = request.onClaim
 
         // The key is taken in this process before the transaction and released on every way out,
         // so a failed COMMIT can never leave it "in flight" until a restart.

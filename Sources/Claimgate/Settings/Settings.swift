@@ -202,9 +202,16 @@ public struct Settings: Sendable {
     public struct ClaimsSettings: Sendable {
         /// Claim pages and OAuth callbacks a client address may request per minute (0 = no limit).
         public var rateLimitPerMinute: Int
+        /// What happens to the partner's credentials when a user claims: `keep`, `rotate` or `revoke`
+        /// (a database may choose otherwise at creation with `onClaim`).
+        public var credentials: String
 
         public init(reader: SettingsReader) throws {
             rateLimitPerMinute = try reader.int("rateLimitPerMinute", default: 120, in: 0...1_000_000)
+            credentials = try reader.string("credentials", default: "keep").lowercased()
+            guard ["keep", "rotate", "revoke"].contains(credentials) else {
+                throw reader.invalid("credentials", "must be keep, rotate or revoke")
+            }
         }
     }
 
