@@ -8,23 +8,16 @@ import Glibc
 
 /// Runs the real `claimgate` executable.
 struct ClaimgateProcess {
-    let process: Process
+    let process: SpawnedProcess
     let output: URL
 
     static func launch(_ arguments: [String], environment: [String: String]) throws -> ClaimgateProcess {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: TestPaths.claimgateBinary)
-        process.arguments = arguments
-        process.currentDirectoryURL = TestPaths.packageRoot
         var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("CLAIMGATE_") && !$0.key.hasPrefix("PRISMA_") }
         env.merge(environment) { _, new in new }
-        process.environment = env
         let output = TestPaths.temporaryDirectory().appendingPathComponent("output.log")
-        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
-        let handle = try FileHandle(forWritingTo: output)
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
+        let process = try SpawnedProcess(
+            path: TestPaths.claimgateBinary, arguments: arguments, environment: env, directory: TestPaths.packageRoot.path,
+            output: output.path)
         return ClaimgateProcess(process: process, output: output)
     }
 

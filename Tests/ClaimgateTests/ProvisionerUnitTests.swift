@@ -16,6 +16,11 @@ final class FakeProjects: ProjectsUpstream {
 
     func note(_ call: String) { calls.withLock { $0.append(call) } }
 
+    func database(id: String) async throws(PrismaError) -> ProjectDatabase {
+        note("database")
+        return try! JSONDecoder().decode(ProjectDatabase.self, from: Data(#"{"id":"\#(id)","name":"n","status":"ready","isDefault":true}"#.utf8))
+    }
+
     func project(id: String) async throws(PrismaError) -> Project {
         note("project")
         guard let found = existing.withLock({ $0.values.first { $0.id == id } }) else {

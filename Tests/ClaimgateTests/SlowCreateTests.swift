@@ -71,3 +71,24 @@ extension SlowCreateTests {
         }
     }
 }
+
+extension SlowCreateTests {
+    @Test("a database still provisioning at Prisma is not handed out as ready; a claim right after succeeds")
+    func provisioningPhase() async throws {
+        try await withApp(["CLAIMGATE_PROVISIONING_WAIT_SECONDS": "10"]) { app in
+            try app.emulator.updateBehaviour { $0.provisioningDuration = .milliseconds(1500) }
+            let started = ContinuousClock.now
+            let reply = try await app.provision(#"{"name":"phase"}"#, key: "phase-1")
+            #expect(reply.status == 201)
+            #expect(ContinuousClock.now - started >= .milliseconds(1400))  // waited for ready, not just created
+            let json = try reply.json()
+            let prismaDatabase = try #require(json["databaseId"] as? String)
+            #expect(app.emulator.databaseStatus(prismaDatabase) == "ready")
+            let claimURL = try #require(json["claimUrl"] as? String)
+            var browser = Browser(app)
+            let authorize = try #require(try await browser.start(claimURL))
+            #expect(try await browser.callback(try await browser.consent(authorize)).status == 200)
+            #expect(try await app.status(json["id"] as? String ?? "") == "claimed")
+        }
+    }
+}

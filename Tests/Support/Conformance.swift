@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Records HTTP answers and checks them against an OpenAPI document with
 /// `Tests/conformance/validate_responses.py` (Python `jsonschema`, Draft 2020-12).
@@ -32,18 +33,14 @@ public enum TestProcess {
     /// Waiting happens on a thread of its own: blocking a cooperative-pool thread would starve the
     /// very servers the program talks to.
     public static func run(_ arguments: [String]) async throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
+        let output = TestPaths.temporaryDirectory().appendingPathComponent("output.log").path
+        let process = try SpawnedProcess(path: "/usr/bin/env", arguments: arguments,
+                                         environment: ProcessInfo.processInfo.environment, directory: nil, output: output)
         return await withCheckedContinuation { continuation in
             Thread.detachNewThread {
-                let data = output.fileHandleForReading.readDataToEndOfFile()
                 process.waitUntilExit()
-                continuation.resume(returning: (process.terminationStatus, String(decoding: data, as: UTF8.self)))
+                let printed = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+                continuation.resume(returning: (process.terminationStatus, printed))
             }
         }
     }

@@ -11,6 +11,8 @@ public protocol ProjectsUpstream: Sendable {
     func deleteProject(id: String) async throws(PrismaError)
     /// The project as the partner's workspace sees it: `notFound` once it moved to another workspace.
     func project(id: String) async throws(PrismaError) -> Project
+    /// A database, for its `status` (`provisioning` → `ready`, or `failure`).
+    func database(id: String) async throws(PrismaError) -> ProjectDatabase
 }
 
 /// ``ProjectsUpstream`` over the Management API with the partner's service token.
@@ -40,5 +42,8 @@ public struct PrismaProjectsUpstream: ProjectsUpstream {
     }
     public func project(id: String) async throws(PrismaError) -> Project {
         try await client.getProject(id: id, token: token)
+    }
+    public func database(id: String) async throws(PrismaError) -> ProjectDatabase {
+        try await client.getDatabase(id: id, token: token)
     }
 }

@@ -119,6 +119,7 @@ public actor Provisioner {
         guard let createdDatabase = created.database, let direct = createdDatabase.directConnectionString else {
             return try await adopt(record, projectID: created.id)
         }
+        if createdDatabase.status != "ready" { try await waitUntilReady(record, databaseID: createdDatabase.id) }
         let credentials = DatabaseCredentials(direct: direct.value, pooled: createdDatabase.pooledConnectionString?.value)
         // The connection whose password the partner gets (rotated or revoked at claim, if asked).
         let connectionID = createdDatabase.connections.first { $0.endpoints.direct?.connectionString != nil }?.id
@@ -127,12 +128,43 @@ public actor Provisioner {
                                 credentials: credentials)
     }
 
+    /// A created database is not ready while Prisma still provisions it (or recovers it): a claim
+    /// would be refused meanwhile. Polls with backoff (0.25 s doubling to 5 s) until `ready`; a
+    /// `failure` ends the run as failed. Transient errors while polling are retried here; the
+    /// request's wait ends independently (202), and the run goes on.
+    private func waitUntilReady(_ record: DatabaseRecord, databaseID: String) async throws {
+        var delay: Duration = .milliseconds(250)
+        let giveUp = ContinuousClock.now + .seconds(900)
+        while ContinuousClock.now < giveUp {
+            if let current = try await pollDatabase(databaseID) {
+                if current.isReady { return }
+                if current.hasFailed {
+                    throw PrismaError(kind: .invalidRequest, message: "Prisma reports the database failed to provision")
+                }
+            }
+            try await Task.sleep(for: delay)
+            delay = min(delay * 2, .seconds(5))
+        }
+        throw PrismaError(kind: .timeout, message: "the database was still provisioning after 15 minutes")
+    }
+
+    /// One look at a database; nil after a transient failure (the next poll tries again).
+    private func pollDatabase(_ id: String) async throws -> ProjectDatabase? {
+        do {
+            return try await upstream.database(id: id)
+        } catch {
+            if error.isTransient { return nil }
+            throw error
+        }
+    }
+
     /// Takes over a project whose create answer we never saw: new credentials for its database.
     private func adopt(_ record: DatabaseRecord, projectID: String) async throws -> Outcome {
         let databases = try await upstream.databases(projectID: projectID)
         guard let target = databases.first(where: \.isDefault) ?? databases.first else {
             throw PrismaError(kind: .invalidResponse, message: "the adopted project has no database yet")
         }
+        if !target.isReady { try await waitUntilReady(record, databaseID: target.id) }
         // A unique name: a retried create of a connection must not collide with the one before.
         let connection = try await upstream.createConnection(databaseID: target.id, name: "claimgate-" + SecureRandom.idBody(8))
         guard let direct = connection.endpoints.direct?.connectionString else {
