@@ -24,6 +24,7 @@ public final class Application: Sendable {
     public let dispatcher: WebhookDispatcher?
     public let accountTokens: AccountTokens
     public let reconciler: TransferReconciler
+    public let orphans: OrphanReconciler
     public let storageFaults: StorageFaults
     let recovery: RecoveryPass
     let clock: any WallClock
@@ -98,6 +99,8 @@ public final class Application: Sendable {
             recovery: RecoveryPass(database: database, provisioner: provisioner, clock: clock, logger: logger,
                                    giveUpAfter: settings.provisioning.giveUpAfterSeconds),
             reconciler: TransferReconciler(database: database, upstream: upstream, clock: clock, logger: logger),
+            orphans: OrphanReconciler(database: database, upstream: upstream, clock: clock, logger: logger,
+                                      graceSeconds: settings.provisioning.reconcileGraceSeconds),
             storageFaults: storageFaults, metrics: metrics, router: router, clock: clock, logger: logger)
     }
 
@@ -138,7 +141,8 @@ public final class Application: Sendable {
     private init(
         settings: Settings, database: Database, prisma: PrismaConnection, provisioner: Provisioner,
         provisioning: ProvisioningService, sweeper: ExpirySweeper, dispatcher: WebhookDispatcher?,
-        accountTokens: AccountTokens, recovery: RecoveryPass, reconciler: TransferReconciler, storageFaults: StorageFaults,
+        accountTokens: AccountTokens, recovery: RecoveryPass, reconciler: TransferReconciler, orphans: OrphanReconciler,
+        storageFaults: StorageFaults,
         metrics: HTTPMetrics, router: Router, clock: any WallClock, logger: Logger
     ) {
         self.settings = settings
@@ -151,6 +155,7 @@ public final class Application: Sendable {
         self.accountTokens = accountTokens
         self.recovery = recovery
         self.reconciler = reconciler
+        self.orphans = orphans
         self.storageFaults = storageFaults
         self.metrics = metrics
         self.router = router
@@ -185,11 +190,14 @@ public final class Application: Sendable {
     /// periodically. The CLI runs them in its `ServiceGroup` after the HTTP service.
     public var backgroundServices: [PeriodicWork] {
         let recovery = self.recovery, sweeper = self.sweeper, dispatcher = self.dispatcher, reconciler = self.reconciler
+        let orphans = self.orphans
         var services = [
             PeriodicWork(name: "provisioning recovery", interval: .seconds(settings.provisioning.recoveryIntervalSeconds),
                          storageFaults: storageFaults, logger: logger) { try await recovery.runOnce() },
             PeriodicWork(name: "transfer reconciliation", interval: .seconds(settings.provisioning.recoveryIntervalSeconds),
                          storageFaults: storageFaults, logger: logger, work: TransferReconciler.pass(reconciler)),
+            PeriodicWork(name: "orphan reconciliation", interval: .seconds(settings.provisioning.reconcileIntervalSeconds),
+                         waitFirst: true, storageFaults: storageFaults, logger: logger) { _ = try await orphans.runOnce() },
             PeriodicWork(name: "expiry sweep", interval: .seconds(settings.lifecycle.sweepIntervalSeconds),
                          storageFaults: storageFaults, logger: logger) { _ = try await sweeper.runOnce() },
         ]

@@ -21,7 +21,7 @@ struct ClaimgateCommand: AsyncParsableCommand {
             PRISMA_SERVICE_TOKEN the service runs in sandbox mode against its built-in Prisma emulator.
             """,
         version: ClaimgateVersion.current,
-        subcommands: [Serve.self, Migrate.self, EmulatorCommand.self, Version.self])
+        subcommands: [Serve.self, Migrate.self, Reconcile.self, EmulatorCommand.self, Version.self])
 }
 
 /// Options every subcommand that reads configuration shares.
@@ -102,6 +102,41 @@ struct Migrate: AsyncParsableCommand {
             await database.close()
         } catch {
             logger.critical("migration failed", metadata: ["error": "\(error)"])
+            throw ExitCode(1)
+        }
+    }
+}
+
+struct Reconcile: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Delete projects Claimgate made that no database owns (one pass of the orphan reconciler), then exit.",
+        discussion: """
+            Lists the Prisma workspace's projects; those whose logicalId has Claimgate's shape (cg-…), are older \
+            than CLAIMGATE_PROVISIONING_RECONCILE_GRACE_SECONDS and belong to no database (or are a second project \
+            of one) are deleted. Projects Claimgate did not make are never touched. Prints one line per project.
+            """)
+
+    @OptionGroup var options: ConfigOptions
+    @Flag(help: "Only print what would be deleted.") var dryRun = false
+
+    func run() async throws {
+        let settings = try await options.loadSettings()
+        let logger = bootstrapLogging(level: settings.logLevel)
+        defer { LogSink.standardError.flush() }
+        guard !settings.prisma.isSandbox else {
+            FileHandle.standardError.write(Data("claimgate reconcile: needs PRISMA_SERVICE_TOKEN (sandbox mode has nothing to reconcile)\n".utf8))
+            throw ExitCode(78)
+        }
+        do {
+            let application = try await Application.build(settings: settings, logger: logger)
+            let report = try await application.orphans.runOnce(dryRun: dryRun)
+            for (project, reason) in report.orphans.sorted(by: { $0.key < $1.key }) {
+                print("\(dryRun ? "would delete" : "deleted") \(project): \(reason)")
+            }
+            print("\(report.examined) project(s) of Claimgate's examined, \(report.orphans.count) orphan(s) \(dryRun ? "found" : "deleted")")
+            await application.stop()
+        } catch {
+            logger.critical("reconcile failed", metadata: ["error": "\(error)"])
             throw ExitCode(1)
         }
     }

@@ -21,6 +21,11 @@ public enum DatabasesRepository {
                   record.onClaim])
     }
 
+    /// The database whose Prisma project carries this `logicalId` (every database has its own).
+    public static func find(logicalId: String, in db: SQLiteConnection) throws -> DatabaseRecord? {
+        try db.queryOne("SELECT \(columns) FROM databases WHERE logical_id = ?", [logicalId]).map(DatabaseRecord.init(row:))
+    }
+
     public static func find(_ id: String, in db: SQLiteConnection) throws -> DatabaseRecord? {
         try db.queryOne("SELECT \(columns) FROM databases WHERE id = ?", [id]).map(DatabaseRecord.init(row:))
     }

@@ -16,6 +16,10 @@ final class FakeProjects: ProjectsUpstream {
 
     func note(_ call: String) { calls.withLock { $0.append(call) } }
 
+    func projects(cursor: String?) async throws(PrismaError) -> Page<Project> {
+        try! JSONDecoder().decode(Page<Project>.self, from: Data(#"{"data":[],"pagination":{"nextCursor":null,"hasMore":false}}"#.utf8))
+    }
+
     func database(id: String) async throws(PrismaError) -> ProjectDatabase {
         note("database")
         return try! JSONDecoder().decode(ProjectDatabase.self, from: Data(#"{"id":"\#(id)","name":"n","status":"ready","isDefault":true}"#.utf8))

@@ -16,6 +16,7 @@ enum EventLog {
         case deleted = "database.deleted"
         case deleteFailed = "database.delete_failed"
         case needsReauth = "account.needs_reauth"
+        case orphanDeleted = "project.orphan_deleted"
     }
 
     /// An event as delivered: `{"data","id","timestamp","type"}`.
@@ -32,6 +33,23 @@ enum EventLog {
     @discardableResult
     static func record(_ kind: Kind, database: DatabaseRecord, extras: [String: JSONValue] = [:], now: Int64, in db: SQLiteConnection) throws -> String {
         try insert(kind, data: DatabaseView(database, extras: extras), databaseId: database.id, accountId: nil, now: now, in: db)
+    }
+
+    /// Records that a project no database owned was deleted (see ``OrphanReconciler``).
+    @discardableResult
+    static func recordOrphanDeleted(projectId: String, logicalId: String, reason: String, now: Int64, in db: SQLiteConnection) throws -> String {
+        struct Orphan: JSONRepresentable {
+            let projectId: String, logicalId: String, reason: String
+            var json: [UInt8] {
+                var writer = JSONObjectWriter()
+                writer.string("logicalId", logicalId)
+                writer.string("projectId", projectId)
+                writer.string("reason", reason)
+                return writer.finished
+            }
+        }
+        return try insert(.orphanDeleted, data: Orphan(projectId: projectId, logicalId: logicalId, reason: reason),
+                          databaseId: nil, accountId: nil, now: now, in: db)
     }
 
     /// Records an event about a connected account.

@@ -10,14 +10,18 @@ import ServiceLifecycle
 public struct PeriodicWork: Service {
     public let name: String
     let interval: Duration
+    /// Whether the first pass waits one interval (a cleanup with no urgency need not run, and call
+    /// Prisma, at every start).
+    let waitFirst: Bool
     let work: @Sendable () async throws -> Void
     let storageFaults: StorageFaults
     let logger: Logger
 
-    public init(name: String, interval: Duration, storageFaults: StorageFaults, logger: Logger,
+    public init(name: String, interval: Duration, waitFirst: Bool = false, storageFaults: StorageFaults, logger: Logger,
                 work: @escaping @Sendable () async throws -> Void) {
         self.name = name
         self.interval = interval
+        self.waitFirst = waitFirst
         self.work = work
         self.storageFaults = storageFaults
         self.logger = logger
@@ -25,6 +29,9 @@ public struct PeriodicWork: Service {
 
     public func run() async throws {
         await cancelWhenGracefulShutdown {
+            if waitFirst {
+                do { try await Task.sleep(for: interval) } catch { return }
+            }
             while !Task.isCancelled {
                 await runOnce()
                 do { try await Task.sleep(for: interval) } catch { return }  // cancelled: shut down

@@ -13,6 +13,8 @@ public protocol ProjectsUpstream: Sendable {
     func project(id: String) async throws(PrismaError) -> Project
     /// A database, for its `status` (`provisioning` → `ready`, or `failure`).
     func database(id: String) async throws(PrismaError) -> ProjectDatabase
+    /// One page of the partner workspace's projects.
+    func projects(cursor: String?) async throws(PrismaError) -> Page<Project>
 }
 
 /// ``ProjectsUpstream`` over the Management API with the partner's service token.
@@ -45,5 +47,8 @@ public struct PrismaProjectsUpstream: ProjectsUpstream {
     }
     public func database(id: String) async throws(PrismaError) -> ProjectDatabase {
         try await client.getDatabase(id: id, token: token)
+    }
+    public func projects(cursor: String?) async throws(PrismaError) -> Page<Project> {
+        try await client.listProjects(cursor: cursor, limit: 100, token: token)
     }
 }

@@ -153,6 +153,10 @@ public struct Settings: Sendable {
         /// Longest a partner's create request waits before it is answered `202` (provisioning
         /// goes on; the same Idempotency-Key later returns the `201` with credentials).
         public var waitSeconds: Int
+        /// How often the orphan reconciler lists the workspace's projects.
+        public var reconcileIntervalSeconds: Int
+        /// A project younger than this is never taken for an orphan (its database may be on the way).
+        public var reconcileGraceSeconds: Int
 
         public init(reader: SettingsReader) throws {
             defaultRegion = try reader.nonEmptyString("defaultRegion", default: "us-east-1")
@@ -161,6 +165,8 @@ public struct Settings: Sendable {
             recoveryIntervalSeconds = try reader.int("recoveryIntervalSeconds", default: 30, in: 1...86_400)
             giveUpAfterSeconds = try reader.int("giveUpAfterSeconds", default: 3600, in: 60...604_800)
             waitSeconds = try reader.int("waitSeconds", default: 20, in: 0...600)
+            reconcileIntervalSeconds = try reader.int("reconcileIntervalSeconds", default: 600, in: 10...86_400)
+            reconcileGraceSeconds = try reader.int("reconcileGraceSeconds", default: 3600, in: 0...604_800)
         }
     }
 
