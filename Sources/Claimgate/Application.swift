@@ -2,6 +2,7 @@ import Foundation
 import HTTPServer
 import Logging
 import PrismaAPI
+import Prometheus
 import Secrets
 import Storage
 import Synchronization
@@ -99,8 +100,14 @@ public final class Application: Sendable {
             recovery: RecoveryPass(database: database, provisioner: provisioner, clock: clock, logger: logger,
                                    giveUpAfter: settings.provisioning.giveUpAfterSeconds),
             reconciler: TransferReconciler(database: database, upstream: upstream, clock: clock, logger: logger),
-            orphans: OrphanReconciler(database: database, upstream: upstream, clock: clock, logger: logger,
-                                      graceSeconds: settings.provisioning.reconcileGraceSeconds),
+            orphans: OrphanReconciler(
+                database: database, upstream: upstream, clock: clock, logger: logger,
+                graceSeconds: settings.provisioning.reconcileGraceSeconds,
+                onDeleted: { [counter = metrics.registry.makeCounter(descriptor: MetricNameDescriptor(
+                    namespace: "claimgate", subsystem: "orphan_projects", metricName: "deleted", unitName: "total",
+                    helpText: "Projects of Claimgate's that no database owned, deleted by the orphan reconciler."))] in
+                    counter.increment()
+                }),
             storageFaults: storageFaults, metrics: metrics, router: router, clock: clock, logger: logger)
     }
 

@@ -35,6 +35,8 @@ struct OrphanReconcilerTests {
             let events = try await app.client.get("/v1/events", headers: sandboxKey).json()["data"] as? [[String: Any]] ?? []
             #expect(events.filter { $0["type"] as? String == "project.orphan_deleted" }.count == 2)
             #expect(try await app.application.orphans.runOnce().orphans.isEmpty)  // settled
+            let metrics = try await app.client.get("/metrics").text
+            #expect(metrics.contains("claimgate_orphan_projects_deleted_total 2"))
         }
     }
 

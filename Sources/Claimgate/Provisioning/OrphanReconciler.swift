@@ -16,6 +16,8 @@ public struct OrphanReconciler: Sendable {
     let clock: any WallClock
     let logger: Logger
     let grace: Int64
+    /// Called once per orphan deleted (the `claimgate_orphan_projects_deleted_total` counter).
+    let onDeleted: @Sendable () -> Void
 
     public struct Report: Sendable, Equatable {
         /// Deleted (or, in a dry run, to delete): project id → why.
@@ -23,7 +25,9 @@ public struct OrphanReconciler: Sendable {
         public var examined = 0
     }
 
-    public init(database: Database, upstream: any ProjectsUpstream, clock: any WallClock, logger: Logger, graceSeconds: Int) {
+    public init(database: Database, upstream: any ProjectsUpstream, clock: any WallClock, logger: Logger, graceSeconds: Int,
+                onDeleted: @escaping @Sendable () -> Void = {}) {
+        self.onDeleted = onDeleted
         self.database = database
         self.upstream = upstream
         self.clock = clock
@@ -74,6 +78,7 @@ public struct OrphanReconciler: Sendable {
                     try await database.write { db in
                         try EventLog.recordOrphanDeleted(projectId: project.id, logicalId: logicalId, reason: reason, now: at, in: db)
                     }
+                    onDeleted()
                     logger.notice("orphan project deleted", metadata: ["project_id": "\(project.id)", "reason": "\(reason)"])
                 }
                 report.orphans[project.id] = reason
