@@ -52,7 +52,7 @@ public final class Application: Sendable {
             settings: settings, logger: logger, transport: ObservedTransport(AsyncHTTPClientTransport(), health: upstreamHealth))
         let upstream = PrismaProjectsUpstream(client: prisma.management, token: prisma.serviceToken)
         let provisioner = Provisioner(
-            database: database, upstream: upstream, box: box, clock: clock, publicURL: settings.publicURL, logger: logger)
+            database: database, upstream: upstream, box: box, clock: clock, publicURL: settings.publicURL, settle: .seconds(settings.provisioning.settleSeconds), logger: logger)
         let provisioning = ProvisioningService(
             database: database, provisioner: provisioner, upstream: upstream,
             regions: RegionCatalog(client: prisma.management, token: prisma.serviceToken, clock: clock),

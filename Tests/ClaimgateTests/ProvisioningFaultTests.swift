@@ -8,7 +8,7 @@ import Testing
 struct ProvisioningFaultTests {
     @Test("create fails with 500, then succeeds: one project, ready")
     func serverErrorThenSuccess() async throws {
-        let app = try await RunningApp.start()
+        let app = try await RunningApp.start(["CLAIMGATE_PROVISIONING_SETTLE_SECONDS": "0"])  // retry at once; the settle window has its own test
         app.emulator.inject(Fault(route: "POST /v1/projects", status: 500))
         let reply = try await app.provision(key: "k-500")
         #expect(reply.status == 201)
@@ -36,7 +36,7 @@ struct ProvisioningFaultTests {
 
     @Test("Prisma down: 503 with the database id; a retry with the same key finishes it")
     func outageThenRetry() async throws {
-        let app = try await RunningApp.start()
+        let app = try await RunningApp.start(["CLAIMGATE_PROVISIONING_SETTLE_SECONDS": "0"])  // retry at once; the settle window has its own test
         app.emulator.inject(Fault(route: "POST /v1/projects", status: 503, times: 100))
         let first = try await app.provision(#"{"name":"patient"}"#, key: "k-outage")
         #expect(first.status == 503)

@@ -92,3 +92,30 @@ extension SlowCreateTests {
         }
     }
 }
+
+extension SlowCreateTests {
+    /// The real-Prisma trap: a create slower than our timeout lands, the project is listed only
+    /// later, and a second create with the same logicalId is not refused.
+    @Test("create slower than the timeout, listed late, duplicates accepted: exactly one project; 202 then 201")
+    func settleWindow() async throws {
+        try await withApp([
+            "PRISMA_CREATE_TIMEOUT_SECONDS": "1", "CLAIMGATE_PROVISIONING_WAIT_SECONDS": "2",
+            "CLAIMGATE_PROVISIONING_SETTLE_SECONDS": "8", "CLAIMGATE_PROVISIONING_RECOVERY_INTERVAL_SECONDS": "1",
+        ]) { app in
+            try app.emulator.updateBehaviour {
+                $0.createLatency = .milliseconds(2500)
+                $0.listVisibilityDelay = .milliseconds(4000)
+                $0.acceptDuplicateLogicalIds = true
+            }
+            let first = try await app.provision(#"{"name":"laggy"}"#, key: "laggy-1")
+            #expect([202, 503].contains(first.status))
+            let id = try #require(try first.json()["id"] as? String ?? (try first.json()["databaseId"] as? String))
+            try await eventually("the database is ready", within: .seconds(30)) { try await app.status(id) == "ready" }
+            #expect(app.emulator.projects.count == 1)
+            #expect(app.emulator.callCount("POST /v1/projects") == 1)
+            let second = try await app.provision(#"{"name":"laggy"}"#, key: "laggy-1")
+            #expect(second.status == 201)
+            #expect((try second.json()["connectionString"] as? String) != nil)
+        }
+    }
+}

@@ -41,12 +41,17 @@ public actor Provisioner {
     let box: SecretBox
     let clock: any WallClock
     let publicURL: String
+    /// After a create that may have landed, how long a project that is not listed yet may still
+    /// appear (Prisma's listing lags, and it does not refuse a second project with the same
+    /// logicalId): no new create is sent until this has passed since the last one.
+    let settle: Duration
     let logger: Logger
     /// The one run per database (a create, an adoption, or a give-up), joined by every caller.
     private var running: [String: Task<Outcome, any Error>] = [:]
 
     public init(database: Database, upstream: any ProjectsUpstream, box: SecretBox, clock: any WallClock,
-                publicURL: String, logger: Logger) {
+                publicURL: String, settle: Duration = .zero, logger: Logger) {
+        self.settle = settle
         self.database = database
         self.upstream = upstream
         self.box = box
@@ -106,11 +111,19 @@ public actor Provisioner {
     private func step(_ record: DatabaseRecord, firstOfFreshIntent: Bool) async throws -> Outcome {
         let alreadyRecorded = firstOfFreshIntent && record.attempts > 0
         if !alreadyRecorded {
-            if record.attempts > 0, let existing = try await upstream.findProject(logicalId: record.logicalId) {
-                logger.info("adopting project created by an earlier attempt", metadata: [
-                    "database_id": "\(record.id)", "project_id": "\(existing.id)",
-                ])
-                return try await adopt(record, projectID: existing.id)
+            if record.attempts > 0 {
+                if let existing = try await upstream.findProject(logicalId: record.logicalId) {
+                    logger.info("adopting project created by an earlier attempt", metadata: [
+                        "database_id": "\(record.id)", "project_id": "\(existing.id)",
+                    ])
+                    return try await adopt(record, projectID: existing.id)
+                }
+                // Not listed (yet). Creating again now could make a second project of a create that
+                // did land: wait out the settle window since the last attempt (a later run goes on).
+                let sinceLast = clock.milliseconds() - record.updatedAt
+                if sinceLast < Int64(settle / .milliseconds(1)) {
+                    throw PrismaError(kind: .timeout, message: "an earlier create may still appear; not creating again yet")
+                }
             }
             let now = clock.milliseconds(), id = record.id
             try await database.write { try DatabasesRepository.recordAttempt(id, now: now, in: $0) }

@@ -153,6 +153,9 @@ public struct Settings: Sendable {
         /// Longest a partner's create request waits before it is answered `202` (provisioning
         /// goes on; the same Idempotency-Key later returns the `201` with credentials).
         public var waitSeconds: Int
+        /// After a create that may have landed, no new create is sent for this long (the project may
+        /// still appear in Prisma's listing).
+        public var settleSeconds: Int
         /// How often the orphan reconciler lists the workspace's projects.
         public var reconcileIntervalSeconds: Int
         /// A project younger than this is never taken for an orphan (its database may be on the way).
@@ -165,6 +168,7 @@ public struct Settings: Sendable {
             recoveryIntervalSeconds = try reader.int("recoveryIntervalSeconds", default: 30, in: 1...86_400)
             giveUpAfterSeconds = try reader.int("giveUpAfterSeconds", default: 3600, in: 60...604_800)
             waitSeconds = try reader.int("waitSeconds", default: 20, in: 0...600)
+            settleSeconds = try reader.int("settleSeconds", default: 60, in: 0...3600)
             reconcileIntervalSeconds = try reader.int("reconcileIntervalSeconds", default: 600, in: 10...86_400)
             reconcileGraceSeconds = try reader.int("reconcileGraceSeconds", default: 3600, in: 0...604_800)
         }
