@@ -23,7 +23,7 @@ start_stack() {
   .build/release/claimgate emulator --port 18190 --redirect-uri http://127.0.0.1:18180/oauth/callback >"$work/emulator.log" 2>&1 &
   emu_pid=$!
   CLAIMGATE_PORT=18180 CLAIMGATE_PUBLIC_URL=http://127.0.0.1:18180 CLAIMGATE_DATABASE_PATH="$work/bench.sqlite" \
-  CLAIMGATE_CLAIMS_RATE_LIMIT_PER_MINUTE=0 CLAIMGATE_DATABASE_SYNCHRONOUS="$sync" CLAIMGATE_API_KEYS=bench-key-0123456789abcdef \
+  CLAIMGATE_CLAIMS_RATE_LIMIT_PER_MINUTE=0 PRISMA_RATE_LIMIT_PER_MINUTE=1000000 PRISMA_RATE_LIMIT_BURST=100000 CLAIMGATE_DATABASE_SYNCHRONOUS="$sync" CLAIMGATE_API_KEYS=bench-key-0123456789abcdef \
   CLAIMGATE_ENCRYPTION_KEY="$(head -c 32 /dev/urandom | base64)" \
   PRISMA_API_URL=http://127.0.0.1:18190 PRISMA_AUTH_URL=http://127.0.0.1:18190 PRISMA_SERVICE_TOKEN=sandbox-service-token \
   PRISMA_CLIENT_ID=sandbox-client PRISMA_CLIENT_SECRET=sandbox-client-secret \

@@ -48,8 +48,10 @@ public final class Application: Sendable {
         let authenticator = try PartnerAuthenticator(apiKeys: apiKeys, webhookSecret: settings.webhookSecret, clock: clock)
         let database = try await openDatabase(settings: settings, logger: logger)
         let upstreamHealth = UpstreamHealth()
+        let pacer = PrismaPacer(perMinute: settings.prisma.rateLimitPerMinute, burst: settings.prisma.rateLimitBurst)
         let prisma = try PrismaConnection.make(
-            settings: settings, logger: logger, transport: ObservedTransport(AsyncHTTPClientTransport(), health: upstreamHealth))
+            settings: settings, logger: logger,
+            transport: PacedTransport(ObservedTransport(AsyncHTTPClientTransport(), health: upstreamHealth), pacer: pacer))
         let upstream = PrismaProjectsUpstream(client: prisma.management, token: prisma.serviceToken)
         let provisioner = Provisioner(
             database: database, upstream: upstream, box: box, clock: clock, publicURL: settings.publicURL, settle: .seconds(settings.provisioning.settleSeconds), logger: logger)

@@ -15,6 +15,8 @@ func testSettings(_ environment: [String: String] = [:]) async throws -> Setting
         "CLAIMGATE_DATABASE_PATH": TestPaths.temporaryDirectory().appendingPathComponent("claimgate.sqlite").path,
         "CLAIMGATE_MIGRATIONS_PATH": TestPaths.packageRoot.appendingPathComponent("migrations").path,
         "CLAIMGATE_DATABASE_SYNCHRONOUS": "NORMAL",
+        // The emulator has no rate limit unless a test sets one: pace only where a test means to.
+        "PRISMA_RATE_LIMIT_PER_MINUTE": "100000", "PRISMA_RATE_LIMIT_BURST": "10000",
     ]
     env.merge(environment) { _, new in new }
     let providers = try await SettingsLoader.providers(

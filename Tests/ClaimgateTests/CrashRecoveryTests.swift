@@ -25,6 +25,7 @@ struct ClaimgateUnderTest {
             "CLAIMGATE_API_KEYS": ClaimgateUnderTest.apiKey,
             "CLAIMGATE_ENCRYPTION_KEY": Data(repeating: 9, count: 32).base64EncodedString(),
             "CLAIMGATE_PROVISIONING_RECOVERY_INTERVAL_SECONDS": "1",
+            "PRISMA_RATE_LIMIT_PER_MINUTE": "100000", "PRISMA_RATE_LIMIT_BURST": "10000",
             "PRISMA_API_URL": emulator.baseURL, "PRISMA_AUTH_URL": emulator.baseURL,
             "PRISMA_SERVICE_TOKEN": emulator.configuration.serviceToken,
             "PRISMA_CLIENT_ID": client.id, "PRISMA_CLIENT_SECRET": client.secret,

@@ -119,3 +119,40 @@ extension SlowCreateTests {
         }
     }
 }
+
+@Suite("Prisma's rate limit")
+struct PrismaRateLimitTests {
+    @Test("20 concurrent provisions against a per-workspace limit: all ready, no duplicates, no call inside a Retry-After window")
+    func twentyAgainstTheLimit() async throws {
+        try await withApp([
+            "PRISMA_RATE_LIMIT_PER_MINUTE": "120", "PRISMA_RATE_LIMIT_BURST": "4",
+            "CLAIMGATE_PROVISIONING_WAIT_SECONDS": "3", "CLAIMGATE_PROVISIONING_RECOVERY_INTERVAL_SECONDS": "1",
+        ]) { app in
+            // Prisma's own limit is a little stricter than ours: 429s happen, and must be respected.
+            try app.emulator.updateBehaviour { $0.rateLimit = .init(requestsPerMinute: 100, burst: 3) }
+            let replies = try await withThrowingTaskGroup(of: (String, Int).self) { group in
+                for index in 0..<20 {
+                    group.addTask {
+                        let reply = try await app.provision(#"{"name":"paced-\#(index)"}"#, key: "paced-\(index)")
+                        let id = (try? reply.json()["id"] as? String) ?? (try? reply.json()["databaseId"] as? String) ?? ""
+                        return (id, reply.status)
+                    }
+                }
+                return try await group.reduce(into: [(String, Int)]()) { $0.append($1) }
+            }
+            #expect(replies.allSatisfy { [201, 202, 503].contains($0.1) }, "\(replies.map(\.1))")
+            let ids = replies.map(\.0)
+            #expect(Set(ids).count == 20 && !ids.contains(""))
+            try await eventually("all 20 are ready", within: .seconds(60)) {
+                var ready = 0
+                for id in ids where try await app.status(id) == "ready" { ready += 1 }
+                return ready == 20
+            }
+            #expect(app.emulator.projects.count == 20)  // zero duplicates
+            let workspace = "wksp_" + app.emulator.configuration.partnerWorkspace.id
+            let record = app.emulator.rateLimitRecord(workspaceID: workspace)
+            #expect(record.callsInsideRetryAfter == 0, "calls sent inside a Retry-After window")
+            print("rate limit: \(record.rejected) answers 429 for \(record.calls.count) calls")
+        }
+    }
+}

@@ -1,4 +1,5 @@
 import Logging
+import PrismaAPI
 import ServiceLifecycle
 
 /// A background pass (recovery, expiry sweep, webhook delivery, transfer reconciliation) run at
@@ -42,7 +43,8 @@ public struct PeriodicWork: Service {
     /// One pass, its failure reported.
     public func runOnce() async {
         do {
-            try await work()
+            // Background calls to Prisma give way to partner-facing ones (see PrismaPacer).
+            try await PrismaCallPriority.$isBackground.withValue(true) { try await work() }
         } catch where StorageFaults.isStorageFailure(error) {
             storageFaults.record(error, during: name, logger: logger)
         } catch is CancellationError {

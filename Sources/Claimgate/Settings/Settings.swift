@@ -252,9 +252,14 @@ public struct Settings: Sendable {
         /// How long one project create may take (real creates have taken over 10 s; a widely used
         /// client allows 2 minutes). Every other call keeps the client's 10 s.
         public var createTimeoutSeconds: Int
+        /// Calls per minute per credential (Prisma limits each workspace), and the burst allowed.
+        public var rateLimitPerMinute: Int
+        public var rateLimitBurst: Int
 
         public init(apiURL: URL, authURL: URL, serviceToken: Secret?, clientID: String?, clientSecret: Secret?,
-                    createTimeoutSeconds: Int = 120) {
+                    createTimeoutSeconds: Int = 120, rateLimitPerMinute: Int = 30, rateLimitBurst: Int = 10) {
+            self.rateLimitPerMinute = rateLimitPerMinute
+            self.rateLimitBurst = rateLimitBurst
             self.apiURL = apiURL
             self.authURL = authURL
             self.serviceToken = serviceToken
@@ -271,7 +276,9 @@ public struct Settings: Sendable {
                 serviceToken: try reader.secret("serviceToken"),
                 clientID: try reader.optionalString("clientId"),
                 clientSecret: try reader.secret("clientSecret"),
-                createTimeoutSeconds: try reader.int("createTimeoutSeconds", default: 120, in: 1...600))
+                createTimeoutSeconds: try reader.int("createTimeoutSeconds", default: 120, in: 1...600),
+                rateLimitPerMinute: try reader.int("rateLimitPerMinute", default: 30, in: 1...100_000),
+                rateLimitBurst: try reader.int("rateLimitBurst", default: 10, in: 1...10_000))
         }
     }
 
