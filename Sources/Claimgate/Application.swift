@@ -83,7 +83,7 @@ public final class Application: Sendable {
         let storageFaults = StorageFaults(registry: metrics.registry)
         var router = Router(problemTypePrefix: PartnerProblems.typePrefix)
         OperationsRoutes(database: database, metrics: metrics, upstream: upstreamHealth, storageFaults: storageFaults,
-                         metricsToken: settings.metricsToken).register(in: &router)
+                         metricsToken: settings.metricsToken, pacer: pacer).register(in: &router)
         PartnerRoutes(service: provisioning, claims: claims, accounts: AccountService(
                           database: database, tokens: accountTokens,
                           revoker: prisma.oauth.map { GrantRevoker(management: prisma.management, clientID: $0.clientID) }),

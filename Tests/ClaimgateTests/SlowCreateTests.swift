@@ -153,6 +153,8 @@ struct PrismaRateLimitTests {
             let record = app.emulator.rateLimitRecord(workspaceID: workspace)
             #expect(record.callsInsideRetryAfter == 0, "calls sent inside a Retry-After window")
             print("rate limit: \(record.rejected) answers 429 for \(record.calls.count) calls")
+            let metrics = try await app.client.get("/metrics").text
+            #expect(metrics.contains("claimgate_prisma_rate_limited \(record.rejected)"))
         }
     }
 }

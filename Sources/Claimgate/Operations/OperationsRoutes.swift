@@ -1,6 +1,7 @@
 import Foundation
 import HTTPServer
 import Logging
+import PrismaAPI
 import Prometheus
 import Secrets
 import Storage
@@ -14,6 +15,8 @@ struct OperationsRoutes {
     let storageFaults: StorageFaults
     /// `CLAIMGATE_METRICS_TOKEN`: when set, a scrape must bring it as a bearer token.
     let metricsToken: Secret?
+    /// The Prisma pacer, for its 429 and waiting counts.
+    let pacer: PrismaPacer
     /// Dropped log lines already counted.
     let droppedLinesSeen = DroppedLines()
 
@@ -44,6 +47,14 @@ struct OperationsRoutes {
     /// Fleet and backlog gauges, refreshed at each scrape.
     func updateGauges(logger: Logger) async {
         let registry = metrics.registry
+        registry.makeGauge(descriptor: MetricNameDescriptor(
+            namespace: "claimgate", subsystem: "prisma", metricName: "rate_limited", unitName: "",
+            helpText: "429 answers from Prisma since start (every caller of that credential then paused)."))
+            .set(Double(await pacer.rateLimited))
+        registry.makeGauge(descriptor: MetricNameDescriptor(
+            namespace: "claimgate", subsystem: "prisma", metricName: "paced_calls", unitName: "",
+            helpText: "Prisma calls that waited for the pacer since start."))
+            .set(Double(await pacer.delayed))
         // A counter only moves up: add what was dropped since the last scrape.
         let dropped = LogSink.standardError.droppedLines
         let delta = droppedLinesSeen.seen.withLock { seen in defer { seen = max(seen, dropped) }; return max(0, dropped - seen) }
