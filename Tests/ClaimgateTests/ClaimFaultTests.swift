@@ -61,7 +61,7 @@ struct ClaimFaultTests {
         app.emulator.inject(Fault(route: "POST /v1/projects/:id/transfer", status: 409))
         let reply = try await browser.callback(callback)
         #expect(reply.status == 502)
-        #expect(reply.text.contains("plan limit"))
+        #expect(reply.text.contains("pick another workspace"))  // a plan limit has its own page (planLimit)
         #expect(app.emulator.callCount("POST /v1/projects/:id/transfer") == 1)
         #expect(try await app.status(id) == "ready")
         #expect(try await app.client.get(Browser.local(claimURL)).status == 200)
@@ -144,6 +144,28 @@ extension ClaimFaultTests {
             #expect(app.emulator.callCount("GET /v1/workspaces") >= 1)
             let ada = app.emulator.configuration.users[0]
             #expect(app.emulator.projects.first?.workspaceID == "wksp_" + ada.workspaces[0].id)
+        }
+    }
+}
+
+extension ClaimFaultTests {
+    @Test("the chosen workspace is at its plan limit: a plain page with Prisma's upgrade link; the database stays claimable")
+    func planLimit() async throws {
+        try await withApp { app in
+            let ada = app.emulator.configuration.users[0]
+            let workspace = "wksp_" + ada.workspaces[0].id
+            try app.emulator.updateBehaviour { $0.plans = [workspace: .init(name: "Free", projectLimit: 0, usageBlocked: false)] }
+            var browser = Browser(app)
+            let (claimURL, callback, id) = try await browser.upToCallback()
+            let reply = try await browser.callback(callback)
+            #expect(reply.status == 409 && title(reply) == "That workspace is at its plan limit")
+            #expect(reply.text.contains("Free"))
+            #expect(reply.text.contains("/upgrade/"))
+            #expect(try await app.status(id) == "ready")
+            try app.emulator.updateBehaviour { $0.plans = [:] }
+            let again = try #require(try await browser.start(claimURL))
+            #expect(try await browser.callback(try await browser.consent(again)).status == 200)
+            #expect(try await app.status(id) == "claimed")
         }
     }
 }

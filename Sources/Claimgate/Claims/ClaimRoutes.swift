@@ -173,6 +173,11 @@ struct ClaimRoutes {
             return page(410, ClaimPages.message(
                 title: "This claim link was replaced",
                 "A newer link was issued for this database while you were signing in, so this sign-in cannot claim it. Ask the service that gave you the link for the current one."))
+        case .planLimit(let plan, let upgradeURL):
+            let text = "The workspace you picked" + (plan.map { " (plan: \($0))" } ?? "")
+                + " has reached its plan's project limit, so Prisma could not move the database into it. Nothing was lost: upgrade the workspace, or open your claim link again and pick another workspace."
+            let action = upgradeURL.flatMap { $0.lowercased().hasPrefix("https://") || $0.lowercased().hasPrefix("http://") ? ("Upgrade the workspace at Prisma", $0) : nil }
+            return page(409, ClaimPages.message(title: "That workspace is at its plan limit", text, action: action))
         case .unconfirmed:
             return page(202, ClaimPages.message(
                 title: "Your claim is being confirmed",

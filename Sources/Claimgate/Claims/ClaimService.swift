@@ -136,6 +136,8 @@ public final class ClaimService: Sendable {
         case linkReplaced
         /// Prisma did not confirm the transfer either way; the reconciler will settle it.
         case unconfirmed
+        /// The chosen workspace is at its plan's project limit; the database is claimable again.
+        case planLimit(plan: String?, upgradeURL: String?)
     }
 
     public func callback(_ parameters: CallbackParameters, browserNonce: String?) async throws -> Callback {
@@ -283,8 +285,21 @@ public final class ClaimService: Sendable {
             if ambiguous { return .unconfirmed }
             let now = clock.milliseconds()
             try await database.write { try TransfersRepository.release(databaseId: databaseID, now: now, in: $0) }
+            if let lastError, lastError.isPlanLimit {
+                // Say it plainly, with the way out Prisma offers (best effort: without it the page
+                // still says what happened).
+                let subscription = try? await upstream.subscription(workspaceID: workspace.id, token: tokens.accessToken)
+                let failed = clock.milliseconds()
+                try await database.write { db in
+                    if let record = try DatabasesRepository.find(databaseID, in: db) {
+                        try EventLog.record(.claimFailed, database: record, extras: ["reason": .string("plan limit of the chosen workspace")],
+                                            now: failed, in: db)
+                    }
+                }
+                return .planLimit(plan: subscription?.planName, upgradeURL: subscription?.upgradeUrl)
+            }
             let reason = lastError?.kind == .conflict
-                ? "Prisma could not move the project into that workspace (it may be at its plan limit). Try again and pick another workspace."
+                ? "Prisma could not move the project into that workspace. Try again and pick another workspace."
                 : "Prisma could not move the project right now. Nothing was lost; try again in a moment."
             return .failed(reason)
         }

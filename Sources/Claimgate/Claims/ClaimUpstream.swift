@@ -12,6 +12,8 @@ public protocol ClaimUpstream: Sendable {
     func identity(token: Secret) async throws(PrismaError) -> ClaimIdentity
     /// Transfers with the partner's service token to the workspace of `recipient`.
     func transfer(projectID: String, recipient: Secret) async throws(PrismaError)
+    /// The workspace's plan and where to upgrade it, with the user's token.
+    func subscription(workspaceID: String, token: Secret) async throws(PrismaError) -> WorkspaceSubscription
     /// Rotates a connection's password, with the (new) owner's token.
     func rotateConnection(id: String, token: Secret) async throws(PrismaError)
     /// Deletes a connection, with the (new) owner's token.
@@ -54,6 +56,9 @@ public struct PrismaClaimUpstream: ClaimUpstream {
     }
     public func transfer(projectID: String, recipient: Secret) async throws(PrismaError) {
         try await management.transferProject(id: projectID, recipientAccessToken: recipient, token: serviceToken)
+    }
+    public func subscription(workspaceID: String, token: Secret) async throws(PrismaError) -> WorkspaceSubscription {
+        try await management.subscription(workspaceID: workspaceID, token: token)
     }
     public func rotateConnection(id: String, token: Secret) async throws(PrismaError) {
         _ = try await management.rotateConnection(id: id, token: token)
