@@ -56,7 +56,7 @@ public actor PrismaPacer {
     }
 
     /// Everyone using `key` pauses until `after` has passed.
-    func pause(_ key: String, for after: Duration) {
+    public func pause(_ key: String, for after: Duration) {
         rateLimited += 1
         let until = ContinuousClock.now + after
         var bucket = buckets[key] ?? Bucket(tokens: 0, refilled: .now)
@@ -66,7 +66,7 @@ public actor PrismaPacer {
     }
 
     /// Waits for this credential's turn.
-    func acquire(_ key: String, background: Bool) async {
+    public func acquire(_ key: String, background: Bool) async {
         var counted = false
         defer { if counted { waiting(key, -1) } }
         while let wait = reserve(key, background: background, waitingAlready: counted) {

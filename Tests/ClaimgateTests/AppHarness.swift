@@ -84,11 +84,12 @@ func withApp<T>(_ environment: [String: String] = [:], clock: any WallClock = Sy
 
 /// Waits (bounded) until `condition` holds: a positive sentinel, never a bare sleep-then-assert.
 /// Records an issue naming `what` when the bound runs out.
-func eventually(_ what: String, within limit: Duration = .seconds(20), _ condition: () async throws -> Bool) async throws {
+func eventually(_ what: String, within limit: Duration = .seconds(20), every pause: Duration = .milliseconds(20),
+                _ condition: () async throws -> Bool) async throws {
     let deadline = ContinuousClock.now + limit
     while ContinuousClock.now < deadline {
         if try await condition() { return }
-        try await Task.sleep(for: .milliseconds(20))
+        try await Task.sleep(for: pause)
     }
     Issue.record("timed out waiting: \(what)")
 }
