@@ -3,7 +3,7 @@ import PackageDescription
 
 // Rooms and arrows: ClaimgateCLI → {ClaimgateSandbox → PrismaEmulator, Claimgate → {HTTPServer, Storage}};
 // the product (Claimgate) knows no emulator: sandbox mode is assembled by ClaimgateSandbox;
-// only HTTPServer sees libmicrohttpd, only Storage sees libsqlite3. Secrets and Timestamps are
+// only HTTPServer sees libmicrohttpd, only Storage sees libsqlite3 and PostgreSQL. Secrets and Timestamps are
 // leaves shared by the product and the emulator, so neither borrows them from the Prisma client.
 let package = Package(
     name: "claimgate",
@@ -20,6 +20,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         .systemLibrary(
@@ -30,7 +32,13 @@ let package = Package(
         .systemLibrary(
             name: "CSQLite", pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"]), .brew(["sqlite"])]),
-        .target(name: "Storage", dependencies: ["CSQLite"]),
+        .target(
+            name: "Storage",
+            dependencies: [
+                "CSQLite", .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "Logging", package: "swift-log"),
+            ]),
         .target(name: "Secrets"),
         .target(name: "Timestamps"),
         .target(
@@ -67,7 +75,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
         .target(name: "CSpawn", path: "Tests/CSpawn"),
-        .target(name: "TestSupport", dependencies: ["CSpawn"], path: "Tests/Support"),
+        .target(name: "TestSupport", dependencies: ["CSpawn", "Storage"], path: "Tests/Support"),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TestSupport"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "TestSupport"]),
         .testTarget(name: "PrismaAPITests", dependencies: ["PrismaAPI", "PrismaEmulator", "Secrets", "TestSupport"]),

@@ -53,8 +53,14 @@ public final class Application: Sendable {
             settings: settings, logger: logger,
             transport: PacedTransport(ObservedTransport(AsyncHTTPClientTransport(), health: upstreamHealth), pacer: pacer))
         let upstream = PrismaProjectsUpstream(client: prisma.management, token: prisma.serviceToken)
+        let leases = Leases(database: database, clock: clock, durationSeconds: settings.provisioning.leaseSeconds)
+        if database.kind == .sqlite {
+            // One process owns a SQLite file: what leases it holds were left by our previous life.
+            try await database.write { try LeasesRepository.clearAll(in: $0) }
+        }
         let provisioner = Provisioner(
-            database: database, upstream: upstream, box: box, clock: clock, publicURL: settings.publicURL, settle: .seconds(settings.provisioning.settleSeconds), logger: logger)
+            database: database, upstream: upstream, box: box, clock: clock, publicURL: settings.publicURL,
+            settle: .seconds(settings.provisioning.settleSeconds), leases: leases, logger: logger)
         let provisioning = ProvisioningService(
             database: database, provisioner: provisioner, upstream: upstream,
             regions: RegionCatalog(client: prisma.management, token: prisma.serviceToken, clock: clock),
@@ -72,7 +78,8 @@ public final class Application: Sendable {
             box: box, clock: clock, publicURL: settings.publicURL,
             issuer: (prisma.oauth?.authURL ?? settings.prisma.authURL).absoluteString,
             keepTokens: settings.accounts.keepTokens, credentialsOnClaim: settings.claims.credentials, logger: logger)
-        let accountTokens = AccountTokens(database: database, oauth: prisma.oauth, box: box, clock: clock, logger: logger)
+        let accountTokens = AccountTokens(
+            database: database, oauth: prisma.oauth, box: box, clock: clock, leases: leases, logger: logger)
         var dispatcher: WebhookDispatcher?
         if let url = settings.webhooks.url, let secret = settings.webhooks.signingSecret {
             dispatcher = try WebhookDispatcher(
@@ -113,8 +120,29 @@ public final class Application: Sendable {
             storageFaults: storageFaults, metrics: metrics, router: router, clock: clock, logger: logger)
     }
 
-    /// Opens the configured database file (creating its directory) and applies pending migrations.
+    /// Opens the configured state (the SQLite file, creating its directory; or PostgreSQL) and
+    /// applies pending migrations.
     public static func openDatabase(settings: Settings, logger: Logger) async throws -> Database {
+        let database: Database
+        if let postgres = settings.database.postgres {
+            database = try await Database(postgres: postgres)
+        } else {
+            database = try openSQLite(settings: settings)
+        }
+        let check = try await database.quickCheck()
+        guard check == "ok" else {
+            throw SQLiteError(code: 11, message: "integrity check failed: \(check)")
+        }
+        let report = try await database.migrate(Migrator(directory: settings.database.engineMigrationsPath))
+        logger.info("database ready", metadata: [
+            "engine": "\(database.kind.rawValue)", "location": "\(database.location)", "schema_version": "\(report.version)",
+            "migrations_applied": "\(report.applied.map(String.init).joined(separator: ","))",
+        ])
+        return database
+    }
+
+    /// The SQLite file, created `0600` in a `0700` directory if missing.
+    private static func openSQLite(settings: Settings) throws -> Database {
         let directory = URL(fileURLWithPath: settings.database.path).deletingLastPathComponent().path
         // Emails, references and metadata are nobody else's business: the directory is 0700 and the
         // file 0600 before SQLite opens it (its -wal and -shm files take the file's permissions).
@@ -127,18 +155,8 @@ public final class Application: Sendable {
                 throw SQLiteError(code: 14, message: "cannot create \(settings.database.path)")
             }
         }
-        let database = try Database(
+        return try Database(
             path: settings.database.path, options: DatabaseOptions(synchronous: settings.database.synchronous))
-        let check = try await database.quickCheck()
-        guard check == "ok" else {
-            throw SQLiteError(code: 11, message: "integrity check failed: \(check)")
-        }
-        let report = try await database.migrate(Migrator(directory: settings.database.migrationsPath))
-        logger.info("database ready", metadata: [
-            "path": "\(settings.database.path)", "schema_version": "\(report.version)",
-            "migrations_applied": "\(report.applied.map(String.init).joined(separator: ","))",
-        ])
-        return database
     }
 
     /// `openapi/claimgate.json`, looked up next to the migrations directory.
@@ -196,10 +214,12 @@ public final class Application: Sendable {
 
     /// The background passes, as services: provisioning recovery, transfer reconciliation, the
     /// expiry sweeper and (with a webhook URL) the webhook dispatcher, each at start and then
-    /// periodically. The CLI runs them in its `ServiceGroup` after the HTTP service.
+    /// periodically. The CLI runs them in its `ServiceGroup` after the HTTP service. Each pass
+    /// runs in one replica at a time: the one holding its lease (see ``Leases/takePass(_:interval:)``).
     public var backgroundServices: [PeriodicWork] {
         let recovery = self.recovery, sweeper = self.sweeper, dispatcher = self.dispatcher, reconciler = self.reconciler
         let orphans = self.orphans
+        let leases = provisioner.leases
         var services = [
             PeriodicWork(name: "provisioning recovery", interval: .seconds(settings.provisioning.recoveryIntervalSeconds),
                          storageFaults: storageFaults, logger: logger) { try await recovery.runOnce() },
@@ -214,7 +234,7 @@ public final class Application: Sendable {
             services.append(PeriodicWork(name: "webhook delivery", interval: .seconds(settings.lifecycle.webhookIntervalSeconds),
                                          storageFaults: storageFaults, logger: logger) { _ = try await dispatcher.runOnce() })
         }
-        return services
+        return services.map { $0.leased(by: leases) }
     }
 
     /// Binds the listener. Background work is separate (``backgroundServices``), so that a caller

@@ -2,13 +2,13 @@
 public enum AccountsRepository {
     static let columns = "id, prisma_user_id, workspace_id, email, access_token, refresh_token, access_expires_at, scope, status"
 
-    public static func find(_ id: String, in db: SQLiteConnection) throws -> AccountRecord? {
+    public static func find(_ id: String, in db: any SQLSession) throws -> AccountRecord? {
         try db.queryOne("SELECT \(columns) FROM accounts WHERE id = ?", [id]).map(AccountRecord.init(row:))
     }
 
     /// Accounts, optionally only those that claimed a database with this partner reference, with
     /// the ids of the databases each claimed.
-    public static func list(reference: String?, in db: SQLiteConnection) throws -> [(AccountRecord, created: Int64, databases: [String])] {
+    public static func list(reference: String?, in db: any SQLSession) throws -> [(AccountRecord, created: Int64, databases: [String])] {
         let rows: [Row]
         if let reference {
             rows = try db.query("""
@@ -28,7 +28,7 @@ public enum AccountsRepository {
 
     /// Stores rotated tokens (the new refresh token is committed before the new access token is used).
     public static func updateTokens(_ id: String, access: [UInt8], refresh: [UInt8]?, expiresAt: Int64?, now: Int64,
-                                    in db: SQLiteConnection) throws {
+                                    in db: any SQLSession) throws {
         try db.execute("""
             UPDATE accounts SET access_token = ?, refresh_token = COALESCE(?, refresh_token), access_expires_at = ?,
                 status = 'active', updated_at = ? WHERE id = ?
@@ -36,13 +36,13 @@ public enum AccountsRepository {
     }
 
     /// Returns false if it already was.
-    public static func markNeedsReauth(_ id: String, now: Int64, in db: SQLiteConnection) throws -> Bool {
+    public static func markNeedsReauth(_ id: String, now: Int64, in db: any SQLSession) throws -> Bool {
         try db.execute("UPDATE accounts SET status = 'needs_reauth', updated_at = ? WHERE id = ? AND status != 'needs_reauth'",
                        [now, id]) == 1
     }
 
     /// Forgets the grant; databases keep their claim history without the link.
-    public static func delete(_ id: String, in db: SQLiteConnection) throws -> Bool {
+    public static func delete(_ id: String, in db: any SQLSession) throws -> Bool {
         try db.execute("UPDATE databases SET account_id = NULL WHERE account_id = ?", [id])
         return try db.execute("DELETE FROM accounts WHERE id = ?", [id]) == 1
     }

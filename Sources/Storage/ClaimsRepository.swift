@@ -91,26 +91,26 @@ public struct AccountRecord: Sendable, Equatable {
 
 /// Every SQL statement of the claim flow.
 public enum ClaimsRepository {
-    public static func link(tokenHash: [UInt8], in db: SQLiteConnection) throws -> ClaimLink? {
+    public static func link(tokenHash: [UInt8], in db: any SQLSession) throws -> ClaimLink? {
         try db.queryOne("SELECT database_id, expires_at, revoked_at FROM claim_links WHERE token_hash = ?", [tokenHash])
             .map(ClaimLink.init(row:))
     }
 
-    public static func insertState(stateHash: [UInt8], record: OAuthStateRecord, now: Int64, in db: SQLiteConnection) throws {
+    public static func insertState(stateHash: [UInt8], record: OAuthStateRecord, now: Int64, in db: any SQLSession) throws {
         try db.execute("""
             INSERT INTO oauth_states (state_hash, database_id, claim_token, verifier, browser_hash, created_at, expires_at)
             VALUES (?, ?, ?, ?, ?, ?, ?)
             """, [stateHash, record.databaseId, record.claimToken, record.verifier, record.browserHash, now, record.expiresAt])
     }
 
-    public static func state(stateHash: [UInt8], in db: SQLiteConnection) throws -> OAuthStateRecord? {
+    public static func state(stateHash: [UInt8], in db: any SQLSession) throws -> OAuthStateRecord? {
         try db.queryOne("""
             SELECT database_id, claim_token, verifier, browser_hash, expires_at, consumed_at FROM oauth_states WHERE state_hash = ?
             """, [stateHash]).map(OAuthStateRecord.init(row:))
     }
 
     /// Consumes a state exactly once: only if unused, unexpired and bound to this browser.
-    public static func consumeState(stateHash: [UInt8], browserHash: [UInt8], now: Int64, in db: SQLiteConnection) throws -> Bool {
+    public static func consumeState(stateHash: [UInt8], browserHash: [UInt8], now: Int64, in db: any SQLSession) throws -> Bool {
         try db.execute("""
             UPDATE oauth_states SET consumed_at = ?
             WHERE state_hash = ? AND consumed_at IS NULL AND expires_at > ? AND browser_hash = ?
@@ -118,12 +118,12 @@ public enum ClaimsRepository {
     }
 
     /// Deletes states that expired more than a day ago.
-    public static func pruneStates(before: Int64, in db: SQLiteConnection) throws {
+    public static func pruneStates(before: Int64, in db: any SQLSession) throws {
         try db.execute("DELETE FROM oauth_states WHERE expires_at < ?", [before])
     }
 
     /// Takes the claim lock of a ready database (a lock older than `staleBefore` is ignored).
-    public static func lockClaim(databaseId: String, now: Int64, staleBefore: Int64, in db: SQLiteConnection) throws -> Bool {
+    public static func lockClaim(databaseId: String, now: Int64, staleBefore: Int64, in db: any SQLSession) throws -> Bool {
         try db.execute("""
             UPDATE databases SET claim_started_at = ?
             WHERE id = ? AND status = 'ready' AND expires_at > ? AND (claim_started_at IS NULL OR claim_started_at < ?)
@@ -131,14 +131,14 @@ public enum ClaimsRepository {
             """, [now, databaseId, now, staleBefore]) == 1
     }
 
-    public static func unlockClaim(databaseId: String, in db: SQLiteConnection) throws {
+    public static func unlockClaim(databaseId: String, in db: any SQLSession) throws {
         try db.execute("UPDATE databases SET claim_started_at = NULL WHERE id = ?", [databaseId])
     }
 
     /// ready → claimed: the stored credentials are dropped (`credentials = NULL`) and the claim
     /// links revoked. The partner received the credentials once, in the answer to its create; from
     /// the claim on the database belongs to the user, so the service keeps no copy to leak.
-    public static func markClaimed(databaseId: String, workspaceId: String, accountId: String?, now: Int64, in db: SQLiteConnection) throws -> Bool {
+    public static func markClaimed(databaseId: String, workspaceId: String, accountId: String?, now: Int64, in db: any SQLSession) throws -> Bool {
         let changed = try db.execute("""
             UPDATE databases SET status = 'claimed', claimed_at = ?, claimed_workspace_id = ?, account_id = ?,
                 claim_started_at = NULL, transfer_started_at = NULL, transfer_workspace_id = NULL, credentials = NULL, updated_at = ?
@@ -149,13 +149,13 @@ public enum ClaimsRepository {
     }
 
     /// The id of the account of a Prisma user in a workspace, if one exists.
-    public static func accountID(prismaUserId: String, workspaceId: String, in db: SQLiteConnection) throws -> String? {
+    public static func accountID(prismaUserId: String, workspaceId: String, in db: any SQLSession) throws -> String? {
         try db.queryOne("SELECT id FROM accounts WHERE prisma_user_id = ? AND workspace_id = ?", [prismaUserId, workspaceId])?
             .labelled("accounts").text("id")
     }
 
     /// Inserts the account, or refreshes the grant of the row with the same id.
-    public static func upsertAccount(_ account: AccountRecord, now: Int64, in db: SQLiteConnection) throws {
+    public static func upsertAccount(_ account: AccountRecord, now: Int64, in db: any SQLSession) throws {
         try db.execute("""
             INSERT INTO accounts (id, prisma_user_id, workspace_id, email, access_token, refresh_token, access_expires_at,
                                   scope, status, created_at, updated_at)

@@ -1,161 +1,129 @@
-/// How the database file is tuned at open.
-public struct DatabaseOptions: Sendable {
-    /// `FULL` syncs the WAL on every commit (no acknowledged write is lost on power failure);
-    /// `NORMAL` is faster but may lose the last commits on power loss (never on a process crash).
-    public var synchronous: String = "FULL"
-    /// How long a statement waits on a lock before `SQLITE_BUSY`.
-    public var busyTimeoutMilliseconds: Int = 5000
-
-    public init(synchronous: String = "FULL", busyTimeoutMilliseconds: Int = 5000) {
-        self.synchronous = synchronous
-        self.busyTimeoutMilliseconds = busyTimeoutMilliseconds
+/// The service's state: one engine behind one face, so the product writes its transactions once.
+///
+/// SQLite (``SQLiteDatabase``, a file) is the embedded default for one node; PostgreSQL
+/// (``PostgresDatabase``, selected by a `postgres://` URL) holds the state of several replicas.
+/// Both run their transactions on a storage thread of their own, and both give a write the same
+/// meaning: nothing else writes between its first statement and its commit (SQLite has one writer;
+/// on PostgreSQL every write transaction first takes one transaction-scoped advisory lock, so
+/// writers of all replicas are serialised exactly as on SQLite — see ``PostgresDatabase``).
+public final class Database: Sendable {
+    enum Engine: Sendable {
+        case sqlite(SQLiteDatabase)
+        case postgres(PostgresDatabase)
     }
-}
 
-/// The service's one SQLite connection, confined to an actor that runs on a thread of its own.
-///
-/// One connection means one writer and no cross-connection WAL races (Debian's SQLite 3.40 has the
-/// WAL-reset bug that needs two connections). Every write runs in `BEGIN IMMEDIATE`, so a
-/// transaction never upgrades from reader to writer half-way; every read runs in
-/// `BEGIN DEFERRED`, so its statements see one snapshot.
-///
-/// The actor's jobs run on a dedicated thread (see ``SQLiteExecutor`` for why a thread and not a
-/// dispatch queue): sqlite3 calls block — on `fsync` at every commit under `synchronous=FULL`, on
-/// the busy timeout, on disk reads — and that must never park a thread of Swift's cooperative
-/// pool. Opening (``init(path:options:)``) still runs on the caller's thread: it happens once, at
-/// start, before anything else waits on the pool.
-public actor Database {
-    private let connection: SQLiteConnection
-    private let executor: SQLiteExecutor
-    public nonisolated let path: String
+    let engine: Engine
 
-    /// The name of the thread every ``Database`` runs its SQLite calls on (Linux caps thread names
-    /// at 15 bytes). It shows in `top -H`, `gdb` and `perf`.
+    /// The name of the thread every engine runs its SQL calls on. It shows in `top -H`, `gdb`, `perf`.
     public static let threadName = SQLiteExecutor.threadName
 
-    /// Runs the actor on its own SQLite thread instead of the cooperative pool.
-    public nonisolated var unownedExecutor: UnownedSerialExecutor {
-        executor.asUnownedSerialExecutor()
+    /// Opens (creating if needed) the SQLite file at `path`; `":memory:"` for a private one.
+    public init(path: String, options: DatabaseOptions = DatabaseOptions()) throws {
+        engine = .sqlite(try SQLiteDatabase(path: path, options: options))
     }
 
-    /// Opens the file (creating it and its WAL), and switches on WAL, foreign keys and the busy timeout.
-    public init(path: String, options: DatabaseOptions = DatabaseOptions()) throws {
-        guard ["FULL", "NORMAL", "EXTRA"].contains(options.synchronous.uppercased()) else {
-            throw SQLiteError(code: 1, message: "synchronous must be FULL, NORMAL or EXTRA")
+    /// Connects to PostgreSQL at `url` (`postgres://user:password@host:port/database?sslmode=…`).
+    public init(postgres configuration: PostgresURL) async throws {
+        let database = PostgresDatabase(configuration)
+        try await database.open()
+        engine = .postgres(database)
+    }
+
+    /// The SQLite file, or the PostgreSQL address without credentials.
+    public var path: String { location }
+
+    /// Which engine this is.
+    public var kind: SQLEngine {
+        switch engine {
+        case .sqlite: .sqlite
+        case .postgres: .postgres
         }
-        let connection = try SQLiteConnection(path: path)
-        if path != ":memory:" {
-            let mode = try connection.queryOne("PRAGMA journal_mode=WAL")?.labelled("journal_mode").optionalText("journal_mode")
-            guard mode?.lowercased() == "wal" else {
-                throw SQLiteError(code: 1, message: "could not switch \(path) to WAL (got \(mode ?? "nothing"))")
+    }
+
+    /// Where the state lives, for logs: the file, or the PostgreSQL address without credentials.
+    public var location: String {
+        switch engine {
+        case .sqlite(let db): db.path
+        case .postgres(let db): db.location
+        }
+    }
+
+    /// Runs `body` in a read transaction: every statement of it sees one snapshot.
+    public func read<T: Sendable>(_ body: sending (any SQLSession) throws -> T) async throws -> T {
+        switch engine {
+        case .sqlite(let db): try await db.read(body)
+        case .postgres(let db): try await db.read(body)
+        }
+    }
+
+    /// Runs `body` in a write transaction (see the type's comment); any thrown error rolls back.
+    @discardableResult
+    public func write<T: Sendable>(_ body: sending (any SQLSession) throws -> T) async throws -> T {
+        switch engine {
+        case .sqlite(let db): try await db.write(body)
+        case .postgres(let db): try await db.write(body)
+        }
+    }
+
+    /// `ok`, or the first problem the engine's integrity check found.
+    public func quickCheck() async throws -> String {
+        switch engine {
+        case .sqlite(let db): try await db.quickCheck()
+        case .postgres(let db): try await db.check()
+        }
+    }
+
+    /// Whether the engine answers a trivial query.
+    public func isReachable() async -> Bool {
+        switch engine {
+        case .sqlite(let db): await db.isReachable()
+        case .postgres(let db): await db.isReachable()
+        }
+    }
+
+    /// Applies pending migrations and returns the version reached (on PostgreSQL under an advisory
+    /// lock, so replicas starting together apply each migration once).
+    @discardableResult
+    public func migrate(_ migrator: Migrator) async throws -> MigrationReport {
+        switch engine {
+        case .sqlite(let db): try await db.migrate(migrator)
+        case .postgres(let db): try await db.migrate(migrator)
+        }
+    }
+
+    /// Whether a transaction is open between calls (only after a failed rollback). For tests.
+    public var isInTransaction: Bool {
+        get async {
+            switch engine {
+            case .sqlite(let db): await db.isInTransaction
+            case .postgres(let db): await db.isInTransaction
             }
         }
-        try connection.execute(script: """
-            PRAGMA synchronous=\(options.synchronous.uppercased());
-            PRAGMA foreign_keys=ON;
-            PRAGMA busy_timeout=\(max(0, options.busyTimeoutMilliseconds));
-            """)
-        self.connection = connection
-        self.executor = SQLiteExecutor()
-        self.path = path
     }
-
-    /// Runs `body` inside `BEGIN DEFERRED … COMMIT`, so every statement of it reads the same
-    /// snapshot (a list and its count cannot disagree because a write landed in between). A
-    /// thrown error rolls back. Meant for reads: a write in `body` would upgrade the transaction
-    /// half-way, which is what ``write(_:)`` avoids.
-    public func read<T: Sendable>(_ body: (SQLiteConnection) throws -> T) throws -> T {
-        try transaction("BEGIN DEFERRED", body)
-    }
-
-    /// Runs `body` inside `BEGIN IMMEDIATE … COMMIT`; any thrown error rolls everything back.
-    @discardableResult
-    public func write<T: Sendable>(_ body: (SQLiteConnection) throws -> T) throws -> T {
-        try transaction("BEGIN IMMEDIATE", body)
-    }
-
-    /// `PRAGMA quick_check`: `ok`, or the first problem found.
-    public func quickCheck() throws -> String {
-        try endAbandonedTransaction()
-        return try connection.queryOne("PRAGMA quick_check")?.labelled("quick_check").text("quick_check") ?? "no answer"
-    }
-
-    /// Whether the database answers a trivial query.
-    public func isReachable() -> Bool {
-        // The error is dropped on purpose: this is a yes/no probe (health checks), and the
-        // operations that fail for the same reason report it with their own errors.
-        (try? connection.queryOne("SELECT 1")?[0].int) == 1
-    }
-
-    /// Applies pending migrations (see ``Migrator``) and returns the version reached.
-    @discardableResult
-    public func migrate(_ migrator: Migrator) throws -> MigrationReport {
-        try endAbandonedTransaction()
-        return try migrator.apply(to: connection)
-    }
-
-    /// Whether a transaction is open between calls, which only happens when a rollback failed
-    /// (the next call rolls it back first). For tests and diagnostics.
-    public var isInTransaction: Bool { connection.isInTransaction }
 
     /// Closes the connection; later calls fail.
-    public func close() {
-        connection.close()
+    public func close() async {
+        switch engine {
+        case .sqlite(let db): await db.close()
+        case .postgres(let db): await db.close()
+        }
     }
 
-    // MARK: Fault injection (test hook)
-
-    /// Test hook: the next `count` statement executions on this database — `BEGIN`, `COMMIT` and
-    /// `ROLLBACK` included — fail with an ``SQLiteError`` of extended code `code` (e.g.
-    /// `SQLITE_FULL` = 13, `SQLITE_IOERR` = 10) whose message says it was injected. Afterwards
-    /// everything works again. See ``SQLiteConnection/injectFaults(_:code:)``.
-    public func injectFaults(_ count: Int, code: Int32) {
-        connection.injectFaults(count, code: code)
+    /// Test hook: the next `count` statements fail as if the disk were full (`code` is SQLite's
+    /// extended code, e.g. `SQLITE_FULL` = 13, `SQLITE_IOERR` = 10; PostgreSQL fails them with
+    /// the matching SQLSTATE: `53100` disk full, `58030` I/O error). See ``SQLiteConnection/injectFaults(_:code:)``.
+    public func injectFaults(_ count: Int, code: Int32) async {
+        switch engine {
+        case .sqlite(let db): await db.injectFaults(count, code: code)
+        case .postgres(let db): await db.injectFaults(count, code: code)
+        }
     }
 
     /// Test hook: cancels the injected faults still pending.
-    public func clearFaults() {
-        connection.clearFaults()
-    }
-
-    // MARK: Transactions
-
-    private func transaction<T>(_ begin: String, _ body: (SQLiteConnection) throws -> T) throws -> T {
-        try endAbandonedTransaction()
-        try connection.execute(script: begin)
-        do {
-            let result = try body(connection)
-            try connection.execute(script: "COMMIT")
-            return result
-        } catch {
-            rollBack()
-            throw error
+    public func clearFaults() async {
+        switch engine {
+        case .sqlite(let db): await db.clearFaults()
+        case .postgres(let db): await db.clearFaults()
         }
-    }
-
-    /// Ends the transaction of a failed call, if it is still open.
-    private func rollBack() {
-        // SQLite may already have rolled back by itself (it does on some SQLITE_FULL, IOERR,
-        // BUSY and NOMEM failures); a ROLLBACK then would only fail with "no transaction".
-        guard connection.isInTransaction else { return }
-        do {
-            try connection.execute(script: "ROLLBACK")
-        } catch {
-            // The caller gets the error that made us roll back, not this one, and that is right:
-            // the first error is the cause and the one callers act on (a constraint to report, a
-            // full disk to alert on); a failing ROLLBACK is a consequence of the same trouble.
-            // This error is not lost either: the transaction stays open, so the next call on this
-            // database tries the ROLLBACK again first (`endAbandonedTransaction`) and throws if it
-            // still fails. Until then nothing of the failed transaction is committed.
-        }
-    }
-
-    /// Rolls back a transaction a previous call could not end (its ROLLBACK failed). Every
-    /// transaction begun here ends within the same call, and calls do not interleave on an
-    /// actor with synchronous methods, so an open transaction at the start of a call is always
-    /// such a leftover: never work in progress.
-    private func endAbandonedTransaction() throws {
-        guard connection.isInTransaction else { return }
-        try connection.execute(script: "ROLLBACK")
     }
 }

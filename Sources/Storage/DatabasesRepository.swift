@@ -11,29 +11,30 @@ public enum DatabasesRepository {
 
     /// Inserts a new row. `attempts` counts creates that may have been sent: an intent inserted
     /// right before its first create carries 1, which saves a commit on the hot path.
-    public static func insert(_ record: DatabaseRecord, in db: SQLiteConnection) throws {
+    /// `runLease`: the run lease the inserting process takes at once (see ``LeasesRepository``).
+    public static func insert(_ record: DatabaseRecord, runLease: Lease? = nil, in db: any SQLSession) throws {
         try db.execute("""
             INSERT INTO databases (id, logical_id, status, name, region, reference, metadata, ttl_seconds, expires_at,
-                                   attempts, created_at, updated_at, on_claim)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                   attempts, created_at, updated_at, on_claim, run_owner, run_lease_until)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, [record.id, record.logicalId, record.status.rawValue, record.name, record.region, record.reference,
                   record.metadata, record.ttlSeconds, record.expiresAt, record.attempts, record.createdAt, record.createdAt,
-                  record.onClaim])
+                  record.onClaim, runLease?.owner, runLease?.until])
     }
 
     /// The database whose Prisma project carries this `logicalId` (every database has its own).
-    public static func find(logicalId: String, in db: SQLiteConnection) throws -> DatabaseRecord? {
+    public static func find(logicalId: String, in db: any SQLSession) throws -> DatabaseRecord? {
         try db.queryOne("SELECT \(columns) FROM databases WHERE logical_id = ?", [logicalId]).map(DatabaseRecord.init(row:))
     }
 
-    public static func find(_ id: String, in db: SQLiteConnection) throws -> DatabaseRecord? {
+    public static func find(_ id: String, in db: any SQLSession) throws -> DatabaseRecord? {
         try db.queryOne("SELECT \(columns) FROM databases WHERE id = ?", [id]).map(DatabaseRecord.init(row:))
     }
 
     /// A page in creation order, after the `(createdAt, id)` cursor.
     public static func list(
         status: DatabaseStatus?, reference: String?, after cursor: (createdAt: Int64, id: String)?, limit: Int,
-        in db: SQLiteConnection
+        in db: any SQLSession
     ) throws -> [DatabaseRecord] {
         var clauses: [String] = []
         var parameters: [any SQLBindable] = []
@@ -51,7 +52,7 @@ public enum DatabasesRepository {
 
     /// Ready databases whose time is up and whose deletion is due (never claimed ones: a claim
     /// in progress holds the claim lock, and a claimed row is not `ready`).
-    public static func expiredDue(now: Int64, staleLockBefore: Int64, limit: Int, in db: SQLiteConnection) throws -> [DatabaseRecord] {
+    public static func expiredDue(now: Int64, staleLockBefore: Int64, limit: Int, in db: any SQLSession) throws -> [DatabaseRecord] {
         try db.query("""
             SELECT \(columns) FROM databases
             WHERE status = 'ready' AND expires_at <= ? AND (next_delete_at IS NULL OR next_delete_at <= ?)
@@ -61,7 +62,7 @@ public enum DatabasesRepository {
     }
 
     /// Ready databases entering the warning window that were not warned yet.
-    public static func expiringSoon(now: Int64, lead: Int64, in db: SQLiteConnection) throws -> [DatabaseRecord] {
+    public static func expiringSoon(now: Int64, lead: Int64, in db: any SQLSession) throws -> [DatabaseRecord] {
         try db.query("""
             SELECT \(columns) FROM databases
             WHERE status = 'ready' AND expiring_notified_at IS NULL AND expires_at > ? AND expires_at <= ?
@@ -69,17 +70,17 @@ public enum DatabasesRepository {
             """, [now, now + lead]).map(DatabaseRecord.init(row:))
     }
 
-    public static func markExpiringNotified(_ id: String, now: Int64, in db: SQLiteConnection) throws {
+    public static func markExpiringNotified(_ id: String, now: Int64, in db: any SQLSession) throws {
         try db.execute("UPDATE databases SET expiring_notified_at = ? WHERE id = ?", [now, id])
     }
 
     /// A failed deletion: try again at `next`.
-    public static func scheduleDeleteRetry(_ id: String, next: Int64, in db: SQLiteConnection) throws {
+    public static func scheduleDeleteRetry(_ id: String, next: Int64, in db: any SQLSession) throws {
         try db.execute("UPDATE databases SET delete_attempts = delete_attempts + 1, next_delete_at = ? WHERE id = ?", [next, id])
     }
 
     /// Moves the expiry of a ready, unexpired database; returns false otherwise.
-    public static func extend(_ id: String, expiresAt: Int64, now: Int64, in db: SQLiteConnection) throws -> Bool {
+    public static func extend(_ id: String, expiresAt: Int64, now: Int64, in db: any SQLSession) throws -> Bool {
         let changed = try db.execute("""
             UPDATE databases SET expires_at = ?, expiring_notified_at = NULL, updated_at = ?
             WHERE id = ? AND status = 'ready' AND expires_at > ?
@@ -91,19 +92,19 @@ public enum DatabasesRepository {
     }
 
     /// Ids of databases still provisioning, oldest first.
-    public static func provisioningIDs(in db: SQLiteConnection) throws -> [String] {
+    public static func provisioningIDs(in db: any SQLSession) throws -> [String] {
         try db.query("SELECT id FROM databases WHERE status = 'provisioning' ORDER BY created_at").map { try $0.labelled("databases").text("id") }
     }
 
     /// Records that a create may be sent (durably, before it is sent).
-    public static func recordAttempt(_ id: String, now: Int64, in db: SQLiteConnection) throws {
+    public static func recordAttempt(_ id: String, now: Int64, in db: any SQLSession) throws {
         try db.execute("UPDATE databases SET attempts = attempts + 1, updated_at = ? WHERE id = ? AND status = 'provisioning'", [now, id])
     }
 
     /// provisioning → ready. Returns false if the row was no longer provisioning.
     public static func markReady(
         _ id: String, projectId: String, prismaDatabaseId: String?, connectionId: String? = nil, credentials: [UInt8], now: Int64,
-        in db: SQLiteConnection
+        in db: any SQLSession
     ) throws -> Bool {
         try db.execute("""
             UPDATE databases SET status = 'ready', project_id = ?, prisma_database_id = ?, connection_id = ?, credentials = ?, updated_at = ?
@@ -112,14 +113,14 @@ public enum DatabasesRepository {
     }
 
     /// provisioning → failed.
-    public static func markFailed(_ id: String, reason: String, now: Int64, in db: SQLiteConnection) throws -> Bool {
+    public static func markFailed(_ id: String, reason: String, now: Int64, in db: any SQLSession) throws -> Bool {
         try db.execute("""
             UPDATE databases SET status = 'failed', failure_reason = ?, updated_at = ? WHERE id = ? AND status = 'provisioning'
             """, [reason, now, id]) == 1
     }
 
     /// ready/failed → deleted (or expired): credentials are wiped and claim links revoked.
-    public static func markGone(_ id: String, status: DatabaseStatus, now: Int64, in db: SQLiteConnection) throws -> Bool {
+    public static func markGone(_ id: String, status: DatabaseStatus, now: Int64, in db: any SQLSession) throws -> Bool {
         let changed = try db.execute("""
             UPDATE databases SET status = ?, credentials = NULL, deleted_at = ?, updated_at = ?
             WHERE id = ? AND status IN ('ready', 'failed')
@@ -130,24 +131,26 @@ public enum DatabasesRepository {
 
     // MARK: Idempotency keys
 
-    public static func findKey(principal: String, key: String, in db: SQLiteConnection) throws -> IdempotencyRecord? {
+    public static func findKey(principal: String, key: String, in db: any SQLSession) throws -> IdempotencyRecord? {
         try db.queryOne("""
             SELECT principal, key, fingerprint, state, database_id, response_status, response_body
             FROM idempotency_keys WHERE principal = ? AND key = ?
             """, [principal, key]).map(IdempotencyRecord.init(row:))
     }
 
+    /// `lease`: the request inserting the key holds it in flight (see ``LeasesRepository``).
     public static func insertKey(
-        principal: String, key: String, fingerprint: String, databaseId: String, now: Int64, in db: SQLiteConnection
+        principal: String, key: String, fingerprint: String, databaseId: String, now: Int64, lease: Lease? = nil,
+        in db: any SQLSession
     ) throws {
         try db.execute("""
-            INSERT INTO idempotency_keys (principal, key, fingerprint, state, database_id, created_at)
-            VALUES (?, ?, ?, 'in_flight', ?, ?)
-            """, [principal, key, fingerprint, databaseId, now])
+            INSERT INTO idempotency_keys (principal, key, fingerprint, state, database_id, created_at, lease_owner, lease_until)
+            VALUES (?, ?, ?, 'in_flight', ?, ?, ?, ?)
+            """, [principal, key, fingerprint, databaseId, now, lease?.owner, lease?.until])
     }
 
     /// Keys waiting for this database's outcome.
-    public static func pendingKeys(databaseId: String, in db: SQLiteConnection) throws -> [(principal: String, key: String)] {
+    public static func pendingKeys(databaseId: String, in db: any SQLSession) throws -> [(principal: String, key: String)] {
         try db.query("SELECT principal, key FROM idempotency_keys WHERE database_id = ? AND state = 'in_flight'", [databaseId])
             .map { row in
                 let row = row.labelled("idempotency_keys")
@@ -156,7 +159,7 @@ public enum DatabasesRepository {
     }
 
     /// Stores the final answer for a key.
-    public static func completeKey(principal: String, key: String, status: Int, body: [UInt8], in db: SQLiteConnection) throws {
+    public static func completeKey(principal: String, key: String, status: Int, body: [UInt8], in db: any SQLSession) throws {
         try db.execute("""
             UPDATE idempotency_keys SET state = 'done', response_status = ?, response_body = ? WHERE principal = ? AND key = ?
             """, [status, body, principal, key])
@@ -164,12 +167,12 @@ public enum DatabasesRepository {
 
     // MARK: Claim links
 
-    public static func insertClaimLink(tokenHash: [UInt8], databaseId: String, now: Int64, expiresAt: Int64, in db: SQLiteConnection) throws {
+    public static func insertClaimLink(tokenHash: [UInt8], databaseId: String, now: Int64, expiresAt: Int64, in db: any SQLSession) throws {
         try db.execute("INSERT INTO claim_links (token_hash, database_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
                        [tokenHash, databaseId, now, expiresAt])
     }
 
-    public static func revokeClaimLinks(databaseId: String, now: Int64, in db: SQLiteConnection) throws {
+    public static func revokeClaimLinks(databaseId: String, now: Int64, in db: any SQLSession) throws {
         try db.execute("UPDATE claim_links SET revoked_at = ? WHERE database_id = ? AND revoked_at IS NULL", [now, databaseId])
     }
 }

@@ -37,7 +37,7 @@ public enum EventsRepository {
 
     /// Appends an event (call inside the transaction of the state change it reports).
     public static func insert(
-        id: String, type: String, databaseId: String?, accountId: String?, payload: String, now: Int64, in db: SQLiteConnection
+        id: String, type: String, databaseId: String?, accountId: String?, payload: String, now: Int64, in db: any SQLSession
     ) throws {
         try db.execute("""
             INSERT INTO events (id, type, database_id, account_id, payload, created_at, next_attempt_at)
@@ -47,7 +47,7 @@ public enum EventsRepository {
 
     /// Events due for delivery: pending, due, and the oldest pending one of their database (so a
     /// database's events go out in order).
-    public static func deliverable(now: Int64, limit: Int, in db: SQLiteConnection) throws -> [EventRecord] {
+    public static func deliverable(now: Int64, limit: Int, in db: any SQLSession) throws -> [EventRecord] {
         try db.query("""
             SELECT \(columns) FROM events AS e
             WHERE e.state = 'pending' AND e.next_attempt_at <= ?
@@ -58,22 +58,22 @@ public enum EventsRepository {
             """, [now, limit]).map(EventRecord.init(row:))
     }
 
-    public static func markDelivered(id: String, now: Int64, in db: SQLiteConnection) throws {
+    public static func markDelivered(id: String, now: Int64, in db: any SQLSession) throws {
         try db.execute("UPDATE events SET state = 'delivered', delivered_at = ?, attempts = attempts + 1 WHERE id = ?", [now, id])
     }
 
-    public static func markRetry(id: String, nextAttemptAt: Int64, error: String, in db: SQLiteConnection) throws {
+    public static func markRetry(id: String, nextAttemptAt: Int64, error: String, in db: any SQLSession) throws {
         try db.execute("""
             UPDATE events SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ? AND state = 'pending'
             """, [nextAttemptAt, error, id])
     }
 
-    public static func markFailed(id: String, error: String, in db: SQLiteConnection) throws {
+    public static func markFailed(id: String, error: String, in db: any SQLSession) throws {
         try db.execute("UPDATE events SET state = 'failed', attempts = attempts + 1, last_error = ? WHERE id = ?", [error, id])
     }
 
     /// Events after the one with id `after` (all when nil), oldest first.
-    public static func list(after: String?, limit: Int, in db: SQLiteConnection) throws -> [EventRecord]? {
+    public static func list(after: String?, limit: Int, in db: any SQLSession) throws -> [EventRecord]? {
         var seq: Int64 = 0
         if let after {
             guard let found = try db.queryOne("SELECT seq FROM events WHERE id = ?", [after])?.labelled("events").int64("seq") else {
@@ -84,7 +84,7 @@ public enum EventsRepository {
         return try db.query("SELECT \(columns) FROM events WHERE seq > ? ORDER BY seq LIMIT ?", [seq, limit]).map(EventRecord.init(row:))
     }
 
-    public static func find(id: String, in db: SQLiteConnection) throws -> EventRecord? {
+    public static func find(id: String, in db: any SQLSession) throws -> EventRecord? {
         try db.queryOne("SELECT \(columns) FROM events WHERE id = ?", [id]).map(EventRecord.init(row:))
     }
 }

@@ -75,15 +75,29 @@ public struct Migrator: Sendable {
     /// The newest version these files reach.
     public var latestVersion: Int { migrations.last?.version ?? 0 }
 
-    func apply(to connection: SQLiteConnection) throws -> MigrationReport {
-        try connection.execute(script: """
-            CREATE TABLE IF NOT EXISTS schema_migrations (
-                version INTEGER PRIMARY KEY,
-                name TEXT NOT NULL,
-                checksum TEXT NOT NULL,
-                applied_at TEXT NOT NULL
-            ) STRICT;
-            """)
+    /// Applies what is pending. On PostgreSQL the caller holds the migration advisory lock.
+    func apply(to connection: any SQLSession) throws -> MigrationReport {
+        switch connection.engine {
+        case .sqlite:
+            try connection.execute(script: """
+                CREATE TABLE IF NOT EXISTS schema_migrations (
+                    version INTEGER PRIMARY KEY,
+                    name TEXT NOT NULL,
+                    checksum TEXT NOT NULL,
+                    applied_at TEXT NOT NULL
+                ) STRICT;
+                """)
+        case .postgres:
+            try connection.execute(script: """
+                CREATE TABLE IF NOT EXISTS schema_migrations (
+                    version BIGINT PRIMARY KEY,
+                    name TEXT NOT NULL,
+                    checksum TEXT NOT NULL,
+                    applied_at TEXT NOT NULL
+                );
+                """)
+        }
+        let begin = connection.engine == .sqlite ? "BEGIN IMMEDIATE" : "BEGIN"
         let rows = try connection.query("SELECT version, name, checksum FROM schema_migrations ORDER BY version")
         var applied: [Int: String] = [:]
         for row in rows {
@@ -102,7 +116,7 @@ public struct Migrator: Sendable {
                 continue
             }
             do {
-                try connection.execute(script: "BEGIN IMMEDIATE")
+                try connection.execute(script: begin)
                 try connection.execute(script: migration.sql)
                 try connection.execute(
                     "INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (?, ?, ?, ?)",
@@ -110,17 +124,16 @@ public struct Migrator: Sendable {
                 try connection.execute(script: "COMMIT")
                 done.append(migration.version)
             } catch {
-                if connection.isInTransaction {
-                    do {
-                        try connection.execute(script: "ROLLBACK")
-                    } catch {
-                        // Reported below is the migration's own error, the cause an operator must
-                        // fix; the failed ROLLBACK is its consequence. The transaction stays open,
-                        // and the next call on the ``Database`` rolls it back before anything else
-                        // (and throws if that fails again), so nothing of the migration commits.
-                    }
+                do {
+                    try connection.execute(script: "ROLLBACK")
+                } catch {
+                    // Reported below is the migration's own error, the cause an operator must
+                    // fix; the failed ROLLBACK is its consequence (or there was no transaction
+                    // left: SQLite ends some on its own). A transaction still open is rolled back
+                    // by the next call on the ``Database`` before anything else (which throws if
+                    // that fails again), so nothing of the migration commits.
                 }
-                let message = (error as? SQLiteError)?.message ?? "\(error)"
+                let message = (error as? SQLiteError)?.message ?? (error as? PostgresError)?.message ?? "\(error)"
                 throw MigrationError.failed(version: migration.version, name: migration.name, message: message)
             }
         }

@@ -5,7 +5,7 @@ public enum OperationsRepository {
         public var pendingEvents: Int
     }
 
-    public static func counts(in db: SQLiteConnection) throws -> Counts {
+    public static func counts(in db: any SQLSession) throws -> Counts {
         var databases: [String: Int] = [:]
         for row in try db.query("SELECT status, COUNT(*) AS n FROM databases GROUP BY status") {
             let row = row.labelled("databases")

@@ -213,3 +213,7 @@ public final class SQLiteConnection {
         }
     }
 }
+
+extension SQLiteConnection: SQLSession {
+    public var engine: SQLEngine { .sqlite }
+}

@@ -7,7 +7,8 @@ import Glibc
 import Darwin
 #endif
 
-/// The serial executor of ``Database``: every job of the actor runs on one dedicated thread.
+/// The serial executor of a storage engine (``SQLiteDatabase``, ``PostgresDatabase``): every job
+/// of the actor runs on one dedicated thread.
 ///
 /// Why: sqlite3 calls block. Under `synchronous=FULL` every `COMMIT` waits for an `fsync`, a busy
 /// database sleeps up to the busy timeout, and a cold page cache means disk reads. Swift's
@@ -39,8 +40,9 @@ final class SQLiteExecutor: SerialExecutor, @unchecked Sendable {
 
     private let queue: JobQueue
 
-    init() {
-        let queue = JobQueue()
+    /// Starts the thread, named `threadName` (at most 15 bytes on Linux).
+    init(threadName: String) {
+        let queue = JobQueue(threadName: threadName)
         self.queue = queue
         let thread = Thread { queue.run() }
         // A fixed size rather than the platform's default for secondary threads (512 KiB on
@@ -66,7 +68,7 @@ final class SQLiteExecutor: SerialExecutor, @unchecked Sendable {
     }
 
     func checkIsolated() {
-        precondition(queue.isCurrentThread, "not on the \(SQLiteExecutor.threadName) thread")
+        precondition(queue.isCurrentThread, "not on the \(queue.threadName) thread")
     }
 
     @available(macOS 26.0, iOS 26.0, watchOS 26.0, tvOS 26.0, visionOS 26.0, *)
@@ -87,6 +89,7 @@ private final class JobQueue: @unchecked Sendable {
     }
 
     private let condition = NSCondition()
+    let threadName: String
     /// Waiting jobs from `head` on. Slots before `head` are already taken (nil) and dropped in
     /// batches, so a burst of jobs costs O(1) per job rather than the O(n) of `removeFirst()`.
     /// Taking a slot moves its reference out instead of releasing it: a release under the lock
@@ -96,6 +99,10 @@ private final class JobQueue: @unchecked Sendable {
     private var stopping = false
     private var started = false
     private var thread: pthread_t?
+
+    init(threadName: String) {
+        self.threadName = threadName
+    }
 
     var isCurrentThread: Bool {
         guard let thread else { return false }
@@ -129,8 +136,8 @@ private final class JobQueue: @unchecked Sendable {
         // Named from inside, for the kernel: a new thread starts with its creator's name (a pool
         // thread's "…root.default-qos"), and Foundation's `Thread.name` setter on Linux was seen
         // not to reach the kernel under load (the name read back was still the creator's).
-        _ = csqlite_name_current_thread(SQLiteExecutor.threadName)
-        Thread.current.name = SQLiteExecutor.threadName
+        _ = csqlite_name_current_thread(threadName)
+        Thread.current.name = threadName
         condition.lock()
         thread = pthread_self()
         started = true

@@ -12,7 +12,7 @@ public struct TransferIntent: Sendable, Equatable {
 public enum TransfersRepository {
     /// Marks that the transfer of a ready database, whose claim lock is held, is about to be sent.
     /// Returns false when the database is no longer ready or no longer locked by a claim.
-    public static func markStarted(databaseId: String, workspaceId: String, now: Int64, in db: SQLiteConnection) throws -> Bool {
+    public static func markStarted(databaseId: String, workspaceId: String, now: Int64, in db: any SQLSession) throws -> Bool {
         try db.execute("""
             UPDATE databases SET transfer_started_at = ?, transfer_workspace_id = ?, updated_at = ?
             WHERE id = ? AND status = 'ready' AND claim_started_at IS NOT NULL AND project_id IS NOT NULL
@@ -20,7 +20,7 @@ public enum TransfersRepository {
     }
 
     /// Clears the mark after a transfer that certainly did not happen, releasing the claim lock too.
-    public static func release(databaseId: String, now: Int64, in db: SQLiteConnection) throws {
+    public static func release(databaseId: String, now: Int64, in db: any SQLSession) throws {
         try db.execute("""
             UPDATE databases SET transfer_started_at = NULL, transfer_workspace_id = NULL, claim_started_at = NULL, updated_at = ?
             WHERE id = ?
@@ -28,7 +28,7 @@ public enum TransfersRepository {
     }
 
     /// Ready databases with a transfer mark older than `startedBefore`, oldest first.
-    public static func unresolved(startedBefore: Int64, limit: Int, in db: SQLiteConnection) throws -> [TransferIntent] {
+    public static func unresolved(startedBefore: Int64, limit: Int, in db: any SQLSession) throws -> [TransferIntent] {
         try db.query("""
             SELECT id, project_id, transfer_workspace_id, transfer_started_at FROM databases
             WHERE transfer_started_at IS NOT NULL AND transfer_started_at < ? AND status = 'ready'

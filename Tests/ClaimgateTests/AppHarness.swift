@@ -19,6 +19,11 @@ func testSettings(_ environment: [String: String] = [:]) async throws -> Setting
         "PRISMA_RATE_LIMIT_PER_MINUTE": "100000", "PRISMA_RATE_LIMIT_BURST": "10000",
     ]
     env.merge(environment) { _, new in new }
+    // The PostgreSQL pass: the same test on a database of its own, keyed by its SQLite path so
+    // that a restart on the same path finds the same state.
+    if TestPostgres.isSelected, env["CLAIMGATE_DATABASE_URL"] == nil, let path = env["CLAIMGATE_DATABASE_PATH"] {
+        env["CLAIMGATE_DATABASE_URL"] = try await TestPostgres.databaseURL(for: path)
+    }
     let providers = try await SettingsLoader.providers(
         environment: env, configFile: TestPaths.packageRoot.appendingPathComponent("config/claimgate.json").path)
     return try SettingsLoader.load(from: providers)

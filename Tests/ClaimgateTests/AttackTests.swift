@@ -92,7 +92,7 @@ struct AttackTests {
         }
     }
 
-    @Test("data files are private: directory 0700, database 0600")
+    @Test("data files are private: directory 0700, database 0600", .enabled(if: !TestPostgres.isSelected, "SQLite files only"))
     func filePermissions() async throws {
         let fresh = TestPaths.temporaryDirectory().appendingPathComponent("private/claimgate.sqlite").path
         try await withApp(["CLAIMGATE_DATABASE_PATH": fresh]) { app in

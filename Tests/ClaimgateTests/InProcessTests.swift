@@ -40,7 +40,7 @@ struct InProcessTests {
     func createAndRead() async throws {
         try await withApp { app in
             let created = try await app.call("POST", "/v1/databases", headers: key, body: #"{"name":"in-process"}"#)
-            #expect(created.status == 201)
+            #expect(created.status == 201, "\(String(decoding: created.body, as: UTF8.self))")
             let id = try #require(try json(created)["id"] as? String)
             #expect(created.headers["Location"] == "/v1/databases/\(id)")
             let read = try await app.call("GET", "/v1/databases/\(id)", headers: key)

@@ -36,7 +36,8 @@ struct SlowCreateTests {
     @Test("Prefer: respond-async answers 202 at once; a retry while still provisioning is 202 again, not a second create")
     func respondAsync() async throws {
         try await withApp { app in
-            try app.emulator.updateBehaviour { $0.createLatency = .milliseconds(1500) }
+            // Long enough that the retry lands while the create is still running, on a loaded machine.
+            try app.emulator.updateBehaviour { $0.createLatency = .seconds(4) }
             var headers = sandboxKey
             headers["Prefer"] = "respond-async"
             let reply = try await app.provision(#"{"name":"async"}"#, key: "async-1", headers: headers)

@@ -10,8 +10,9 @@ import Timestamps
 /// within a minute.
 ///
 /// Prisma rotates refresh tokens and revokes the whole grant when an old one is presented again,
-/// so refreshes are single-flight per account (concurrent callers wait for the one refresh) and
-/// the new refresh token is committed before the new access token is handed out. `invalid_grant`
+/// so refreshes are single-flight per account (concurrent callers wait for the one refresh; across
+/// replicas the account's refresh lease makes the others wait and then read the tokens the one
+/// refresh stored) and the new refresh token is committed before the new access token is handed out. `invalid_grant`
 /// turns the account `needs_reauth` and emits `account.needs_reauth`.
 public actor AccountTokens {
     let database: Database
@@ -19,6 +20,7 @@ public actor AccountTokens {
     let box: SecretBox
     let clock: any WallClock
     let logger: Logger
+    let leases: Leases
     private var refreshing: [String: Task<Outcome, any Error>] = [:]
     static let margin: Int64 = 60_000
 
@@ -31,7 +33,9 @@ public actor AccountTokens {
         case unavailable
     }
 
-    public init(database: Database, oauth: OAuthClient?, box: SecretBox, clock: any WallClock, logger: Logger) {
+    public init(database: Database, oauth: OAuthClient?, box: SecretBox, clock: any WallClock, leases: Leases? = nil,
+                logger: Logger) {
+        self.leases = leases ?? Leases(database: database, clock: clock, durationSeconds: 60)
         self.database = database
         self.oauth = oauth
         self.box = box
@@ -46,17 +50,57 @@ public actor AccountTokens {
     public func accessToken(accountID: String) async throws -> Outcome {
         guard let account = try await database.read({ try AccountsRepository.find(accountID, in: $0) }) else { return .notFound }
         guard account.status == "active" else { return .needsReauth }
-        let now = clock.milliseconds()
-        // An access token that cannot be opened (key rotated) is simply refreshed: losing it is right.
-        if let expires = account.accessExpiresAt, expires > now + AccountTokens.margin,
-           let access = try? box.openString(account.accessToken, context: AccountTokens.accessContext(accountID)) {
-            return .token(Secret(access), expiresAt: expires)
-        }
+        if let usable = usableAccess(account) { return usable }
         if let running = refreshing[accountID] { return try await running.value }
-        let task = Task { try await self.refresh(account) }
+        let task = Task { try await self.refreshLeased(accountID) }
         refreshing[accountID] = task
         defer { refreshing[accountID] = nil }
         return try await task.value
+    }
+
+    /// The stored access token, if it lasts beyond the margin. One that cannot be opened (key
+    /// rotated) is simply refreshed: losing it is right.
+    private func usableAccess(_ account: AccountRecord) -> Outcome? {
+        guard let expires = account.accessExpiresAt, expires > clock.milliseconds() + AccountTokens.margin,
+              let access = try? box.openString(account.accessToken, context: AccountTokens.accessContext(account.id))
+        else { return nil }
+        return .token(Secret(access), expiresAt: expires)
+    }
+
+    /// Refreshes under the account's refresh lease. While another replica holds it, polls (every
+    /// 200 ms, up to one lease) for the tokens that replica stores; `unavailable` if none come.
+    private func refreshLeased(_ accountID: String) async throws -> Outcome {
+        let deadline = clock.milliseconds() + leases.duration
+        let owner = leases.owner
+        while true {
+            let now = clock.milliseconds(), until = leases.until(now)
+            let taken = try await database.write {
+                try LeasesRepository.takeRefresh(accountID, owner: owner, until: until, now: now, in: $0)
+            }
+            // Read after taking: the replica that held the lease may have just stored new tokens.
+            guard let account = try await database.read({ try AccountsRepository.find(accountID, in: $0) }) else {
+                return .notFound
+            }
+            if account.status != "active" || usableAccess(account) != nil || taken {
+                let outcome: Outcome
+                if account.status != "active" {
+                    outcome = .needsReauth
+                } else if let usable = usableAccess(account) {
+                    outcome = usable
+                } else {
+                    outcome = try await refresh(account)
+                }
+                if taken {
+                    try await database.write { try LeasesRepository.releaseRefresh(accountID, owner: owner, in: $0) }
+                }
+                return outcome
+            }
+            guard now < deadline else {
+                logger.warning("token refresh still held by another replica", metadata: ["account_id": "\(accountID)"])
+                return .unavailable
+            }
+            try await Task.sleep(for: .milliseconds(200))
+        }
     }
 
     private func refresh(_ account: AccountRecord) async throws -> Outcome {

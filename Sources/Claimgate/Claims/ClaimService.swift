@@ -180,7 +180,7 @@ public final class ClaimService: Sendable {
 
     /// Whether the claim link that started a sign-in is still the database's current one.
     static func linkIsCurrent(_ state: OAuthStateRecord, stateHash: [UInt8], box: SecretBox, now: Int64,
-                              in db: SQLiteConnection) throws -> Bool {
+                              in db: any SQLSession) throws -> Bool {
         // A claim token that cannot be opened cannot be checked: treat the link as not current.
         guard let token = try? box.openString(state.claimToken, context: "oauth_states.claim_token:\(Digest.hex(stateHash))"),
               let link = try ClaimsRepository.link(tokenHash: Digest.sha256(token), in: db) else { return false }

@@ -31,13 +31,13 @@ enum EventLog {
 
     /// Records an event about a database; `data` is its public view (never secrets) plus `extras`.
     @discardableResult
-    static func record(_ kind: Kind, database: DatabaseRecord, extras: [String: JSONValue] = [:], now: Int64, in db: SQLiteConnection) throws -> String {
+    static func record(_ kind: Kind, database: DatabaseRecord, extras: [String: JSONValue] = [:], now: Int64, in db: any SQLSession) throws -> String {
         try insert(kind, data: DatabaseView(database, extras: extras), databaseId: database.id, accountId: nil, now: now, in: db)
     }
 
     /// Records that a project no database owned was deleted (see ``OrphanReconciler``).
     @discardableResult
-    static func recordOrphanDeleted(projectId: String, logicalId: String, reason: String, now: Int64, in db: SQLiteConnection) throws -> String {
+    static func recordOrphanDeleted(projectId: String, logicalId: String, reason: String, now: Int64, in db: any SQLSession) throws -> String {
         struct Orphan: JSONRepresentable {
             let projectId: String, logicalId: String, reason: String
             var json: [UInt8] {
@@ -54,12 +54,12 @@ enum EventLog {
 
     /// Records an event about a connected account.
     @discardableResult
-    static func record(_ kind: Kind, account: AccountView, now: Int64, in db: SQLiteConnection) throws -> String {
+    static func record(_ kind: Kind, account: AccountView, now: Int64, in db: any SQLSession) throws -> String {
         try insert(kind, data: account, databaseId: nil, accountId: account.account.id, now: now, in: db)
     }
 
     private static func insert(_ kind: Kind, data: some JSONRepresentable, databaseId: String?, accountId: String?, now: Int64,
-                               in db: SQLiteConnection) throws -> String {
+                               in db: any SQLSession) throws -> String {
         let id = "evt_" + SecureRandom.idBody()
         let payload = envelope(id: id, type: kind.rawValue, timestamp: Timestamp.string(milliseconds: now), data: data.json)
         try EventsRepository.insert(

@@ -15,6 +15,8 @@ public struct PeriodicWork: Service {
     /// Prisma, at every start).
     let waitFirst: Bool
     let work: @Sendable () async throws -> Void
+    /// Set when passes are shared by replicas: a pass runs only while this process holds its lease.
+    var leases: Leases?
     let storageFaults: StorageFaults
     let logger: Logger
 
@@ -40,9 +42,20 @@ public struct PeriodicWork: Service {
         }
     }
 
-    /// One pass, its failure reported.
+    /// The same work, run only in the replica that holds the pass's lease.
+    public func leased(by leases: Leases) -> PeriodicWork {
+        var copy = self
+        copy.leases = leases
+        return copy
+    }
+
+    /// One pass, its failure reported. Skipped while another replica holds the pass's lease.
     public func runOnce() async {
         do {
+            if let leases, try await !leases.takePass(name, interval: interval) {
+                logger.debug("pass left to another replica", metadata: ["pass": "\(name)"])
+                return
+            }
             // Background calls to Prisma give way to partner-facing ones (see PrismaPacer).
             try await PrismaCallPriority.$isBackground.withValue(true) { try await work() }
         } catch where StorageFaults.isStorageFailure(error) {

@@ -18,7 +18,7 @@ public struct StorageFaults: Sendable {
 
     /// Whether `error` is a failure of the storage engine (as opposed to a domain refusal).
     public static func isStorageFailure(_ error: any Error) -> Bool {
-        error is SQLiteError || error is StorageError
+        error is SQLiteError || error is PostgresError || error is StorageError
     }
 
     /// Counts and logs one storage failure.

@@ -10,7 +10,9 @@ import Storage
 /// every create is preceded by a durable `attempts + 1`, and any attempt after the first starts by
 /// looking the project up by `logicalId`, adopting it if it exists (with fresh credentials, since
 /// the password is only returned by the create that was lost). Work on one row is single-flight:
-/// a partner retry, a concurrent duplicate and the recovery pass all wait on the same run.
+/// a partner retry, a concurrent duplicate and the recovery pass all wait on the same run — in
+/// this process by joining its task, across replicas by the row's run lease (see ``Leases``): a
+/// replica that finds the lease taken follows the row until it settles or the lease expires.
 public actor Provisioner {
     /// How hard one run tries before leaving the row to a later run.
     public struct Budget: Sendable {
@@ -46,12 +48,14 @@ public actor Provisioner {
     /// logicalId): no new create is sent until this has passed since the last one.
     let settle: Duration
     let logger: Logger
+    let leases: Leases
     /// The one run per database (a create, an adoption, or a give-up), joined by every caller.
     private var running: [String: Task<Outcome, any Error>] = [:]
 
     public init(database: Database, upstream: any ProjectsUpstream, box: SecretBox, clock: any WallClock,
-                publicURL: String, settle: Duration = .zero, logger: Logger) {
+                publicURL: String, settle: Duration = .zero, leases: Leases? = nil, logger: Logger) {
         self.settle = settle
+        self.leases = leases ?? Leases(database: database, clock: clock, durationSeconds: 60)
         self.database = database
         self.upstream = upstream
         self.box = box
@@ -69,16 +73,68 @@ public actor Provisioner {
     ///   - inserted: The row as the caller just inserted it, if it did: the first attempt then
     ///     starts from it instead of reading it back (one SQLite round trip less per provision).
     public func complete(_ id: String, budget: Budget, freshIntent: Bool = false, inserted: DatabaseRecord? = nil) async throws -> Outcome {
-        try await singleFlight(id) { try await $0.run(id, budget: budget, freshIntent: freshIntent, inserted: inserted) }
+        // A fresh intent was inserted with this process's run lease (same transaction).
+        let leased = freshIntent && inserted?.id == id
+        return try await singleFlight(id, leased: leased, follow: budget.attempts > 1) {
+            try await $0.run(id, budget: budget, freshIntent: freshIntent, inserted: inserted)
+        }
     }
 
-    /// Runs `work` as the one run of this database, or joins the run already going.
-    private func singleFlight(_ id: String, _ work: @escaping @Sendable (Provisioner) async throws -> Outcome) async throws -> Outcome {
-        if let task = running[id] { return try await task.value }
-        let task = Task { try await work(self) }
+    /// Runs `work` as the one run of this database, or joins the run already going: in this
+    /// process by its task, in another replica by its run lease.
+    /// - Parameters:
+    ///   - leased: This process already holds the run lease (it inserted the row with it).
+    ///   - follow: When another replica holds the lease, follow the row until it settles or the
+    ///     lease expires (a partner's request); otherwise leave it at once (a background pass).
+    private func singleFlight(_ id: String, leased: Bool = false, follow: Bool = false,
+                              _ work: @escaping @Sendable (Provisioner) async throws -> Outcome) async throws -> Outcome {
+        if let task = running[id] {
+            let joined = try await task.value
+            // A run that started between our insert and this call (the recovery pass) could not
+            // take the lease we hold, and left: the run is ours to do.
+            guard leased, case .pending = joined else { return joined }
+        }
+        let task = Task {
+            if !leased, let elsewhere = try await self.waitForLease(id, follow: follow) { return elsewhere }
+            let outcome: Outcome
+            do {
+                outcome = try await work(self)
+            } catch {
+                // The caller gets the run's error; a failed release leaves the lease to expire.
+                do { try await self.releaseLease(id) } catch {
+                    self.logger.warning("run lease not released", metadata: ["database_id": "\(id)", "error": "\(error)"])
+                }
+                throw error
+            }
+            // Settled rows need no release (a lease only matters while `provisioning`); a pending
+            // one is handed back so the next run, here or in another replica, need not wait.
+            if case .pending = outcome { try await self.releaseLease(id) }
+            return outcome
+        }
         running[id] = task
         defer { running[id] = nil }
         return try await task.value
+    }
+
+    /// Takes the row's run lease; nil once held. While another replica holds it: `.pending` at
+    /// once, or (`follow`) `.settled` when that replica settles the row, polling every 200 ms.
+    private func waitForLease(_ id: String, follow: Bool) async throws -> Outcome? {
+        while true {
+            let now = clock.milliseconds(), owner = leases.owner, until = leases.until(now)
+            let taken = try await database.write { try LeasesRepository.takeRun(id, owner: owner, until: until, now: now, in: $0) }
+            if taken { return nil }
+            let found = try await database.read { try DatabasesRepository.find(id, in: $0) }
+            guard let record = found, record.status == .provisioning else { return .settled(found) }
+            guard follow else {
+                return .pending(PrismaError(kind: .timeout, message: "another replica is provisioning this database"))
+            }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+    }
+
+    private func releaseLease(_ id: String) async throws {
+        let owner = leases.owner
+        try await database.write { try LeasesRepository.releaseRun(id, owner: owner, in: $0) }
     }
 
     private func run(_ id: String, budget: Budget, freshIntent: Bool, inserted: DatabaseRecord?) async throws -> Outcome {

@@ -56,11 +56,14 @@ public final class ProvisioningService: Sendable {
     let clock: any WallClock
     let policy: ProvisioningPolicy
     let logger: Logger
-    /// Idempotency keys whose first request is running in this process.
+    /// Idempotency keys whose first request is running in this process (the key's row lease
+    /// says the same across replicas; this answers a same-process duplicate without a write).
     private let inFlight = KeySet()
+    let leases: Leases
 
     public init(database: Database, provisioner: Provisioner, upstream: any ProjectsUpstream, regions: RegionCatalog,
-                box: SecretBox, clock: any WallClock, policy: ProvisioningPolicy, logger: Logger) {
+                box: SecretBox, clock: any WallClock, policy: ProvisioningPolicy, leases: Leases? = nil, logger: Logger) {
+        self.leases = leases ?? provisioner.leases
         self.database = database
         self.provisioner = provisioner
         self.upstream = upstream
@@ -103,10 +106,13 @@ public final class ProvisioningService: Sendable {
         if let flightKey, !inFlight.insert(flightKey) { throw ProvisioningError.idempotencyKeyInFlight }
         defer { if let flightKey { inFlight.remove(flightKey) } }
 
-        enum Start { case fresh(String), resume(String), reused, replay(Int, [UInt8]) }
+        // Across replicas the key's row carries the same "in flight" as a lease: taken in the
+        // transaction that reads the key, released when this request ends without the answer
+        // stored (a stored answer ends the flight by itself), expired if this replica dies.
+        let lease = Lease(owner: leases.owner, until: leases.until(now))
         let start = try await database.write { db -> Start in
             guard let key = idempotencyKey else {
-                try DatabasesRepository.insert(record, in: db)
+                try DatabasesRepository.insert(record, runLease: lease, in: db)
                 return .fresh(record.id)
             }
             if let existing = try DatabasesRepository.findKey(principal: principal, key: key, in: db) {
@@ -114,14 +120,58 @@ public final class ProvisioningService: Sendable {
                 if existing.state == .done, let status = existing.responseStatus, let sealed = existing.responseBody {
                     return .replay(status, sealed)
                 }
+                guard try LeasesRepository.takeKey(
+                    principal: principal, key: key, owner: lease.owner, until: lease.until, now: now, in: db)
+                else { return .elsewhere }
                 // Abandoned (crash, or an answer we gave up waiting for): resume it.
                 return .resume(existing.databaseId)
             }
-            try DatabasesRepository.insert(record, in: db)
+            try DatabasesRepository.insert(record, runLease: lease, in: db)
             try DatabasesRepository.insertKey(
-                principal: principal, key: key, fingerprint: request.fingerprint, databaseId: record.id, now: now, in: db)
+                principal: principal, key: key, fingerprint: request.fingerprint, databaseId: record.id, now: now, lease: lease,
+                in: db)
             return .fresh(record.id)
         }
+        if case .elsewhere = start { throw ProvisioningError.idempotencyKeyInFlight }
+        guard let key = idempotencyKey, start.holdsKey else {
+            return try await run(start: start, record: record, principal: principal, idempotencyKey: idempotencyKey,
+                                 respondAsync: respondAsync)
+        }
+        do {
+            let result = try await run(start: start, record: record, principal: principal, idempotencyKey: key, respondAsync: respondAsync)
+            if case .created = result { return result }  // the stored answer ended the flight
+            try await releaseKey(principal: principal, key: key)
+            return result
+        } catch {
+            // The answer given is the error; a failed release only leaves the lease to expire.
+            do { try await releaseKey(principal: principal, key: key) } catch {
+                logger.warning("idempotency key lease not released", metadata: ["error": "\(error)"])
+            }
+            throw error
+        }
+    }
+
+    private func releaseKey(principal: String, key: String) async throws {
+        let owner = leases.owner
+        try await database.write { try LeasesRepository.releaseKey(principal: principal, key: key, owner: owner, in: $0) }
+    }
+
+    /// How a create begins, decided in the transaction that reads its idempotency key.
+    private enum Start {
+        case fresh(String), resume(String), reused, replay(Int, [UInt8]), elsewhere
+
+        /// Whether this request took the key's lease (and must give it back).
+        var holdsKey: Bool {
+            switch self {
+            case .fresh, .resume: true
+            case .reused, .replay, .elsewhere: false
+            }
+        }
+    }
+
+    /// The rest of a create once the key is held: run (or join) the provisioning, answer.
+    private func run(start: Start, record: DatabaseRecord, principal: String, idempotencyKey: String?,
+                     respondAsync: Bool) async throws -> CreateResult {
         let databaseID: String
         var fresh = false
         switch start {
@@ -133,6 +183,8 @@ public final class ProvisioningService: Sendable {
             fresh = true
         case .resume(let id):
             databaseID = id
+        case .elsewhere:
+            throw ProvisioningError.idempotencyKeyInFlight
         }
         // The run belongs to the provisioner, not to this request: it goes on when the wait ends
         // (the recovery pass would pick the row up anyway; this just does not make it wait).

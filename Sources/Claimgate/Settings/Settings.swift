@@ -1,3 +1,4 @@
+import Storage
 import Foundation
 import HTTPServer
 import Logging
@@ -84,17 +85,32 @@ public struct Settings: Sendable {
         prisma = try PrismaSettings(reader: reader.scoped("prisma"))
     }
 
-    /// The SQLite file and its migrations (`claimgate.databasePath`, `claimgate.database.*`,
-    /// `claimgate.migrationsPath`).
+    /// Where the state lives (`claimgate.databaseUrl`, `claimgate.databasePath`,
+    /// `claimgate.database.*`, `claimgate.migrationsPath`): PostgreSQL when a URL is set (several
+    /// replicas), else the SQLite file.
     public struct DatabaseSettings: Sendable {
+        /// `postgres://…`: selects PostgreSQL. A secret (it holds the password): never printed.
+        public var postgres: PostgresURL?
         public var path: String
         /// SQLite `synchronous`: `FULL`, `NORMAL` or `EXTRA` (upper case).
         public var synchronous: String
-        /// Directory of `NNNN_name.sql` files.
+        /// Directory of `NNNN_name.sql` files (SQLite's); PostgreSQL's are in its `postgres/`.
         public var migrationsPath: String
+
+        /// The migrations of the selected engine.
+        public var engineMigrationsPath: String {
+            postgres == nil ? migrationsPath : migrationsPath + "/postgres"
+        }
 
         /// `reader` is scoped to `claimgate`, where the path keys live.
         public init(reader: SettingsReader) throws {
+            if let url = try reader.optionalString("databaseUrl", secret: true) {
+                do {
+                    postgres = try PostgresURL(url)
+                } catch {
+                    throw reader.invalid("databaseUrl", error.reason)
+                }
+            }
             path = try reader.nonEmptyString("databasePath", default: "data/claimgate.sqlite")
             synchronous = try reader.string("database.synchronous", default: "FULL").uppercased()
             guard ["FULL", "NORMAL", "EXTRA"].contains(synchronous) else {
@@ -160,6 +176,10 @@ public struct Settings: Sendable {
         public var reconcileIntervalSeconds: Int
         /// A project younger than this is never taken for an orphan (its database may be on the way).
         public var reconcileGraceSeconds: Int
+        /// How long a lease on shared work lasts (a database's create, an idempotency key in flight,
+        /// a token refresh, a background pass) before another replica may take the work over from
+        /// one that died.
+        public var leaseSeconds: Int
 
         public init(reader: SettingsReader) throws {
             defaultRegion = try reader.nonEmptyString("defaultRegion", default: "us-east-1")
@@ -171,6 +191,7 @@ public struct Settings: Sendable {
             settleSeconds = try reader.int("settleSeconds", default: 60, in: 0...3600)
             reconcileIntervalSeconds = try reader.int("reconcileIntervalSeconds", default: 600, in: 10...86_400)
             reconcileGraceSeconds = try reader.int("reconcileGraceSeconds", default: 3600, in: 0...604_800)
+            leaseSeconds = try reader.int("leaseSeconds", default: 60, in: 2...3600)
         }
     }
 
