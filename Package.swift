@@ -61,7 +61,7 @@ let package = Package(
         .executableTarget(
             name: "ClaimgateCLI",
             dependencies: [
-                "Claimgate", "ClaimgateSandbox", "PrismaEmulator",
+                "Claimgate", "ClaimgateSandbox", "PrismaEmulator", "PrismaAPI", "Secrets",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
