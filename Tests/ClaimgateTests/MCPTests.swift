@@ -138,8 +138,13 @@ struct MCPHTTPTests {
             try record(list)
 
             let create = #"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"create_database","arguments":{"name":"over-http","reference":"remote-agent","idempotencyKey":"agent-key-1"}}}"#
-            let created = try await post(app, create, headers: versioned)
+            let created = try await post(app, create, headers: versioned.merging(["X-Request-Id": "mcp-create-1"]) { $1 })
             #expect(created.status == 200)
+            // The in-process partner call is logged under the /mcp request's id, by route pattern.
+            #expect(app.logs.lines.contains {
+                $0.contains(#""msg":"partner call via mcp""#) && $0.contains(#""request_id":"mcp-create-1""#)
+                    && $0.contains(#""route":"/v1/databases""#) && $0.contains(#""status":"201""#)
+            })
             try record(created)
             let result = try created.json()
             #expect(result.at("result", "isError") as? Bool == false)
@@ -149,6 +154,7 @@ struct MCPHTTPTests {
             let read = try await app.client.get("/v1/databases/\(id)", headers: sandboxKey).json()
             #expect(read["status"] as? String == "ready")
             #expect(read["reference"] as? String == "remote-agent")
+            #expect(!app.logs.lines.joined().contains(connection))  // no secret in any log line
             let projectID = try #require(read["projectId"] as? String)
             #expect(app.emulator.projects.map(\.id) == [projectID])
             #expect(app.emulator.acceptsConnectionString(connection))

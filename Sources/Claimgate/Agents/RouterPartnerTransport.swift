@@ -28,6 +28,11 @@ struct RouterPartnerTransport: PartnerTransport {
         } catch {
             throw .unreachable("the partner API closed the call without an answer")
         }
+        // These calls skip the transport, so its access log: one line each, by route pattern (never
+        // the raw path), under the `/mcp` request's id.
+        logger.info("partner call via mcp", metadata: [
+            "method": "\(call.method)", "route": "\(response.route ?? "unmatched")", "status": "\(response.status)",
+        ])
         var lowered: [String: String] = [:]
         for field in response.headers { lowered[field.name.lowercased()] = field.value }
         return PartnerReply(status: response.status, headers: lowered, body: response.body)
