@@ -1,7 +1,8 @@
 // swift-tools-version:6.2
 import PackageDescription
 
-// Rooms and arrows: ClaimgateCLI → {ClaimgateSandbox → PrismaEmulator, Claimgate → {HTTPServer, Storage}};
+// Rooms and arrows: ClaimgateCLI → {ClaimgateSandbox → PrismaEmulator, Claimgate → {HTTPServer, Storage}}
+// (and PrismaAPI directly, for `claimgate prisma`);
 // the product (Claimgate) knows no emulator: sandbox mode is assembled by ClaimgateSandbox;
 // only HTTPServer sees libmicrohttpd, only Storage sees libsqlite3. Secrets and Timestamps are
 // leaves shared by the product and the emulator, so neither borrows them from the Prisma client.
