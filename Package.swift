@@ -1,7 +1,8 @@
 // swift-tools-version:6.2
 import PackageDescription
 
-// Rooms and arrows: ClaimgateCLI → {ClaimgateSandbox → PrismaEmulator, Claimgate → {HTTPServer, Storage}};
+// Rooms and arrows: ClaimgateCLI → {ClaimgateSandbox → PrismaEmulator, Claimgate → {HTTPServer, Storage}}
+// (and PrismaAPI directly, for `claimgate prisma`);
 // the product (Claimgate) knows no emulator: sandbox mode is assembled by ClaimgateSandbox;
 // only HTTPServer sees libmicrohttpd, only Storage sees libsqlite3 and PostgreSQL. Secrets and Timestamps are
 // leaves shared by the product and the emulator, so neither borrows them from the Prisma client.
@@ -69,7 +70,7 @@ let package = Package(
         .executableTarget(
             name: "ClaimgateCLI",
             dependencies: [
-                "Claimgate", "ClaimgateSandbox", "PrismaEmulator",
+                "Claimgate", "ClaimgateSandbox", "PrismaEmulator", "PrismaAPI", "Secrets",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

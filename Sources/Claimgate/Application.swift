@@ -96,6 +96,10 @@ public final class Application: Sendable {
                           revoker: prisma.oauth.map { GrantRevoker(management: prisma.management, clientID: $0.clientID) }),
                       authenticator: authenticator, storageFaults: storageFaults,
                       openAPIDocument: loadOpenAPI(settings: settings)).register(in: &router)
+        // `/mcp` dispatches its tools through the partner routes as registered so far (a value copy).
+        AgentRoutes(partnerRouter: router, authenticator: authenticator, storageFaults: storageFaults,
+                    publicOrigin: origin(of: settings.publicURL), llmsText: loadDocument("openapi/llms.txt", settings: settings))
+            .register(in: &router)
         ClaimRoutes(
             service: claims, limiter: RateLimiter(perMinute: settings.claims.rateLimitPerMinute, clock: clock),
             storageFaults: storageFaults,
@@ -161,8 +165,20 @@ public final class Application: Sendable {
 
     /// `openapi/claimgate.json`, looked up next to the migrations directory.
     static func loadOpenAPI(settings: Settings) -> [UInt8]? {
+        loadDocument("openapi/claimgate.json", settings: settings)
+    }
+
+    /// A document shipped with the service (`openapi/…`), looked up next to the migrations
+    /// directory; nil when it is absent (its route is then not served).
+    static func loadDocument(_ relativePath: String, settings: Settings) -> [UInt8]? {
         let root = URL(fileURLWithPath: settings.database.migrationsPath).deletingLastPathComponent()
-        return (try? Data(contentsOf: root.appendingPathComponent("openapi/claimgate.json"))).map(Array.init)
+        return (try? Data(contentsOf: root.appendingPathComponent(relativePath))).map(Array.init)
+    }
+
+    /// `scheme://host[:port]` of a URL, as browsers send it in `Origin`.
+    static func origin(of url: String) -> String {
+        guard let components = URLComponents(string: url), let scheme = components.scheme, let host = components.host else { return url }
+        return "\(scheme)://\(host)" + (components.port.map { ":\($0)" } ?? "")
     }
 
     private init(

@@ -21,7 +21,10 @@ struct ClaimgateCommand: AsyncParsableCommand {
             PRISMA_SERVICE_TOKEN the service runs in sandbox mode against its built-in Prisma emulator.
             """,
         version: ClaimgateVersion.current,
-        subcommands: [Serve.self, Migrate.self, Reconcile.self, EmulatorCommand.self, Version.self])
+        subcommands: [
+            Serve.self, Migrate.self, Reconcile.self, EmulatorCommand.self, DatabaseCommand.self, RegionsCommand.self,
+            MCPCommand.self, PrismaCommand.self, Version.self,
+        ])
 }
 
 /// Options every subcommand that reads configuration shares.
@@ -166,6 +169,8 @@ struct EmulatorCommand: AsyncParsableCommand {
     @Option(help: "Address to bind.") var host = "127.0.0.1"
     @Option(help: "Port to bind (0 picks a free one).") var port: UInt16 = 8090
     @Option(help: "Extra OAuth redirect URI to register (repeatable).") var redirectURI: [String] = []
+    @Flag(help: "Register the OAuth callback URLs of Postman, Insomnia and Yaak, to try the code flow from those API clients.")
+    var apiClients = false
     @Option(help: "Answer project creates after this many ms (the project exists from the start).")
     var createLatencyMs: Int64 = 0
     @Option(help: "List a new project in GET /v1/projects only this many ms after its creation.")
@@ -221,7 +226,7 @@ struct EmulatorCommand: AsyncParsableCommand {
 
     func run() async throws {
         var configuration = EmulatorConfiguration()
-        configuration.clients[0].redirectURIs += redirectURI
+        configuration.clients[0].redirectURIs += redirectURI + (apiClients ? EmulatorConfiguration.apiClientRedirectURIs : [])
         configuration.behaviour = try behaviour()
         let emulator = PrismaEmulator(configuration: configuration)
         let url: String

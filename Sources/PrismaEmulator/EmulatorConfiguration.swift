@@ -53,6 +53,12 @@ public struct EmulatorConfiguration: Sendable {
             id: "sandbox-client", secret: "sandbox-client-secret", name: "Claimgate Sandbox",
             redirectURIs: ["http://localhost/oauth/callback", "http://127.0.0.1/oauth/callback"]),
     ]
+    /// The OAuth callback URLs API clients use by default, as Prisma's API-clients guide registers
+    /// them: Postman ("Authorize using browser"), Insomnia and Yaak. `claimgate emulator
+    /// --api-clients` registers them, so the code flow can be tried from those tools.
+    public static let apiClientRedirectURIs = [
+        "https://oauth.pstmn.io/v1/callback", "https://app.insomnia.rest/oauth/redirect", "https://devnull.yaak.app/callback",
+    ]
     public var users = [
         User(id: "cmsandboxada00000000000001", email: "ada@example.com", name: "Ada Lovelace",
              workspaces: [Workspace(id: "cmsandboxadaws000000000001", name: "Ada's Workspace")]),

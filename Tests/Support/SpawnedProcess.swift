@@ -16,7 +16,14 @@ public final class SpawnedProcess: Sendable {
     private let status = Mutex<Int32?>(nil)
 
     /// Starts `path` with `arguments` and exactly `environment`, in `directory`, printing into `output`.
-    public init(path: String, arguments: [String], environment: [String: String], directory: String?, output: String) throws {
+    public convenience init(path: String, arguments: [String], environment: [String: String], directory: String?, output: String) throws {
+        try self.init(path: path, arguments: arguments, environment: environment, directory: directory, input: -1, output: output, errors: nil)
+    }
+
+    /// Starts `path` with stdin from the descriptor `input` (-1: /dev/null), stdout into `output`
+    /// and stderr into `errors` (nil: into `output` too).
+    public init(path: String, arguments: [String], environment: [String: String], directory: String?,
+                input: Int32, output: String, errors: String?) throws {
         let argv = ([path] + arguments).map { strdup($0) } + [nil]
         let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer {
@@ -26,7 +33,7 @@ public final class SpawnedProcess: Sendable {
         var pid: pid_t = 0
         let rc = argv.withUnsafeBufferPointer { args in
             envp.withUnsafeBufferPointer { env in
-                cspawn(path, args.baseAddress, env.baseAddress, directory, output, &pid)
+                cspawn_io(path, args.baseAddress, env.baseAddress, directory, input, output, errors, &pid)
             }
         }
         guard rc == 0 else { throw POSIXError(POSIXErrorCode(rawValue: rc) ?? .EIO) }

@@ -12,4 +12,10 @@
  * test process happens to hold (seen in 1 of 5 suite runs). */
 int cspawn(const char *path, char *const argv[], char *const envp[], const char *directory, const char *output, pid_t *pid);
 
+/* As cspawn, with stdin from the descriptor `input` (e.g. a pipe's read end; -1: /dev/null) and
+ * stderr into `errors` when it is not NULL (else with stdout), for tests that talk to a child on
+ * stdin and read its stdout and stderr apart. */
+int cspawn_io(const char *path, char *const argv[], char *const envp[], const char *directory, int input,
+              const char *output, const char *errors, pid_t *pid);
+
 #endif
