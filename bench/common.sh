@@ -15,19 +15,55 @@ wrk_run() {
 post_script() {
   printf 'wrk.method = "POST"\nwrk.headers["Authorization"] = "Bearer %s"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = [[%s]]\n' "$2" "$3" >"$1"
 }
+# start_stack [FULL|NORMAL]. ENGINE=postgres runs on a throwaway PostgreSQL (scripts/test-postgres)
+# instead of SQLite; REPLICAS=N (with postgres) runs N replicas on ports 18181… behind nginx
+# (round robin, keep-alive) on 18180.
 start_stack() {
-  local sync=${1:-FULL}
+  local sync=${1:-FULL} replicas=${REPLICAS:-1} engine=${ENGINE:-sqlite}
   swift build -c release --product claimgate >/dev/null
   work=$(mktemp -d)
-  trap 'kill $emu_pid $cg_pid 2>/dev/null || true; rm -rf "$work"' EXIT
+  pids=()
+  pg_dir=""
+  trap 'kill ${pids[*]} 2>/dev/null || true; [[ -n "$pg_dir" ]] && scripts/test-postgres stop "$pg_dir"; rm -rf "$work"' EXIT
   .build/release/claimgate emulator --port 18190 --redirect-uri http://127.0.0.1:18180/oauth/callback >"$work/emulator.log" 2>&1 &
-  emu_pid=$!
-  CLAIMGATE_PORT=18180 CLAIMGATE_PUBLIC_URL=http://127.0.0.1:18180 CLAIMGATE_DATABASE_PATH="$work/bench.sqlite" \
-  CLAIMGATE_CLAIMS_RATE_LIMIT_PER_MINUTE=0 PRISMA_RATE_LIMIT_PER_MINUTE=100000 PRISMA_RATE_LIMIT_BURST=10000 CLAIMGATE_DATABASE_SYNCHRONOUS="$sync" CLAIMGATE_API_KEYS=bench-key-0123456789abcdef \
-  CLAIMGATE_ENCRYPTION_KEY="$(head -c 32 /dev/urandom | base64)" \
-  PRISMA_API_URL=http://127.0.0.1:18190 PRISMA_AUTH_URL=http://127.0.0.1:18190 PRISMA_SERVICE_TOKEN=sandbox-service-token \
-  PRISMA_CLIENT_ID=sandbox-client PRISMA_CLIENT_SECRET=sandbox-client-secret \
-    .build/release/claimgate serve >"$work/claimgate.log" 2>&1 &
-  cg_pid=$!
+  pids+=($!)
+  local database_url=""
+  if [[ "$engine" == postgres ]]; then
+    eval "$(scripts/test-postgres start)"
+    pg_dir=$CLAIMGATE_TEST_POSTGRES_DIR
+    database_url=$CLAIMGATE_TEST_POSTGRES_URL
+  elif (( replicas > 1 )); then
+    echo "REPLICAS > 1 needs ENGINE=postgres" >&2; exit 2
+  fi
+  local key; key="$(head -c 32 /dev/urandom | base64)"
+  serve_env=(CLAIMGATE_PUBLIC_URL=http://127.0.0.1:18180 CLAIMGATE_DATABASE_PATH="$work/bench.sqlite"
+    CLAIMGATE_DATABASE_URL="$database_url"
+    CLAIMGATE_CLAIMS_RATE_LIMIT_PER_MINUTE=0 PRISMA_RATE_LIMIT_PER_MINUTE=100000 PRISMA_RATE_LIMIT_BURST=10000
+    CLAIMGATE_DATABASE_SYNCHRONOUS="$sync" CLAIMGATE_API_KEYS=bench-key-0123456789abcdef CLAIMGATE_ENCRYPTION_KEY="$key"
+    PRISMA_API_URL=http://127.0.0.1:18190 PRISMA_AUTH_URL=http://127.0.0.1:18190 PRISMA_SERVICE_TOKEN=sandbox-service-token
+    PRISMA_CLIENT_ID=sandbox-client PRISMA_CLIENT_SECRET=sandbox-client-secret)
+  [[ -n "$database_url" ]] && env "${serve_env[@]}" .build/release/claimgate migrate >"$work/migrate.log" 2>&1
+  if (( replicas == 1 )); then
+    env "${serve_env[@]}" CLAIMGATE_PORT=18180 .build/release/claimgate serve >"$work/claimgate.log" 2>&1 &
+    pids+=($!)
+  else
+    local servers=""
+    for i in $(seq 1 "$replicas"); do
+      env "${serve_env[@]}" CLAIMGATE_PORT=$((18180 + i)) .build/release/claimgate serve >"$work/claimgate-$i.log" 2>&1 &
+      pids+=($!)
+      servers+="server 127.0.0.1:$((18180 + i)); "
+      for _ in $(seq 100); do curl -sf http://127.0.0.1:$((18180 + i))/readyz >/dev/null && break; sleep 0.1; done
+    done
+    cat >"$work/nginx.conf" <<NGINX
+worker_processes 2; daemon off; pid $work/nginx.pid; error_log $work/nginx-error.log warn;
+events { worker_connections 4096; }
+http { access_log off; client_body_temp_path $work/b; proxy_temp_path $work/p; fastcgi_temp_path $work/f; uwsgi_temp_path $work/u; scgi_temp_path $work/s;
+  upstream claimgate { $servers keepalive 64; }
+  server { listen 127.0.0.1:18180; location / { proxy_pass http://claimgate; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_set_header Host \$http_host; } } }
+NGINX
+    nginx -p "$work" -c "$work/nginx.conf" >"$work/nginx.out" 2>&1 &
+    pids+=($!)
+  fi
   for _ in $(seq 100); do curl -sf http://127.0.0.1:18180/readyz >/dev/null && break; sleep 0.1; done
+  echo "engine=$engine replicas=$replicas"
 }

@@ -31,7 +31,7 @@ struct OperationsTests {
     @Test("readyz reports Prisma degraded after consecutive failures, and ok again after a success")
     func upstreamDegraded() async throws {
         let app = try await RunningApp.start()
-        #expect(try await app.client.get("/readyz").json()["checks"] as? [String: String] == ["database": "ok", "prisma": "ok"])
+        #expect(try await app.client.get("/readyz").json()["checks"] as? [String: String] == ["database": "ok", "engine": TestPostgres.isSelected ? "postgres" : "sqlite", "prisma": "ok"])
         app.emulator.inject(Fault(route: "POST /v1/projects", status: 503, times: 100))
         app.emulator.inject(Fault(route: "GET /v1/projects", status: 503, times: 100))
         #expect(try await app.provision().status == 503)

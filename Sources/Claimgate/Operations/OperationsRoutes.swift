@@ -29,11 +29,13 @@ struct OperationsRoutes {
             guard await database.isReachable() else {
                 throw ProblemDetails(
                     status: 503, code: "not-ready", title: "Service Unavailable",
-                    detail: "The database is not reachable.", extensions: ["database": "unreachable"])
+                    detail: "The database (\(database.kind.rawValue)) is not reachable.",
+                    extensions: ["database": "unreachable", "engine": database.kind.rawValue])
             }
             // Prisma being down degrades the service but does not make it unready: intents are
-            // still recorded and finished when Prisma is back.
-            return .json(Array(#"{"status":"ready","checks":{"database":"ok","prisma":"\#(upstream.status)"}}"#.utf8))
+            // still recorded and finished when Prisma is back. The engine is named so that a
+            // replica started without its CLAIMGATE_DATABASE_URL (alone on SQLite) shows.
+            return .json(Array(#"{"status":"ready","checks":{"database":"ok","engine":"\#(database.kind.rawValue)","prisma":"\#(upstream.status)"}}"#.utf8))
         }
         let scrapers: [any HTTPMiddleware] = metricsToken.map { [MetricsAuthentication(tokenDigest: Digest.sha256($0.value))] } ?? []
         router.get("/metrics", middleware: scrapers) { request in
