@@ -26,6 +26,7 @@ public final class Database: Sendable {
     public init(postgres configuration: PostgresURL) async throws {
         let database = PostgresDatabase(configuration)
         try await database.open()
+        try await database.openReaders()
         engine = .postgres(database)
     }
 

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// The PostgreSQL engine of ``Database``: the state of several replicas.
 ///
 /// What makes several replicas safe is decided here, in one place:
@@ -13,11 +15,17 @@
 ///   lock (`migrationLock`), each in its own transaction.
 ///
 /// Like ``SQLiteDatabase``, the actor runs on a thread of its own (network waits park that thread,
-/// never one of the cooperative pool).
+/// never one of the cooperative pool). It writes; reads go to ``readers`` (``PostgresReader``,
+/// each its own connection and thread), so a page view never waits behind a write's round trips.
 public actor PostgresDatabase {
     private let session: PostgresSession
     private let executor: SQLiteExecutor
     public nonisolated let location: String
+    /// The read connections, taken in turn.
+    nonisolated let readers: [PostgresReader]
+    private nonisolated let nextReader = Atomic<Int>(0)
+    /// How many read connections each replica opens (plus one for writes).
+    public static let readConnections = 4
 
     /// The advisory lock key every write transaction takes ("claimgate" in ASCII, truncated).
     static let writeLock: Int64 = 0x636c_6169_6d67_0001
@@ -33,6 +41,7 @@ public actor PostgresDatabase {
         session = PostgresSession(configuration: configuration)
         executor = SQLiteExecutor(threadName: "claimgate.pg")
         location = configuration.description
+        readers = (0..<Self.readConnections).map { _ in PostgresReader(configuration) }
     }
 
     /// Connects; fails if PostgreSQL cannot be reached (a service without its state should not start).
@@ -40,8 +49,15 @@ public actor PostgresDatabase {
         _ = try session.connected()
     }
 
-    public func read<T: Sendable>(_ body: (any SQLSession) throws -> T) throws -> T {
-        try transaction("BEGIN ISOLATION LEVEL REPEATABLE READ", lock: false, body)
+    /// Connects the read connections too (at start, so a bad URL fails the start, not a page view).
+    public nonisolated func openReaders() async throws {
+        for reader in readers { try await reader.open() }
+    }
+
+    /// Runs `body` on the next read connection, in a `REPEATABLE READ` transaction (one snapshot).
+    public nonisolated func read<T: Sendable>(_ body: sending (any SQLSession) throws -> T) async throws -> T {
+        let index = nextReader.wrappingAdd(1, ordering: .relaxed).oldValue
+        return try await readers[index % readers.count].read(body)
     }
 
     @discardableResult
@@ -88,11 +104,21 @@ public actor PostgresDatabase {
 
     public var isInTransaction: Bool { session.isInTransaction }
 
-    public func close() { session.close() }
+    public func close() async {
+        session.close()
+        for reader in readers { await reader.close() }
+    }
 
-    public func injectFaults(_ count: Int, code: Int32) { session.injectFaults(count, code: code) }
+    /// The next `count` statements of every connection (the writer's and each reader's) fail.
+    public func injectFaults(_ count: Int, code: Int32) async {
+        session.injectFaults(count, code: code)
+        for reader in readers { await reader.injectFaults(count, code: code) }
+    }
 
-    public func clearFaults() { session.clearFaults() }
+    public func clearFaults() async {
+        session.clearFaults()
+        for reader in readers { await reader.clearFaults() }
+    }
 
     // MARK: Transactions
 
@@ -124,4 +150,43 @@ public actor PostgresDatabase {
         guard session.isInTransaction else { return }
         try session.execute(script: "ROLLBACK")
     }
+}
+
+/// One read connection of a ``PostgresDatabase``, on a thread of its own.
+actor PostgresReader {
+    private let session: PostgresSession
+    private let executor: SQLiteExecutor
+
+    nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
+
+    init(_ configuration: PostgresURL) {
+        session = PostgresSession(configuration: configuration)
+        executor = SQLiteExecutor(threadName: "claimgate.pgr")
+    }
+
+    func open() throws { _ = try session.connected() }
+
+    func read<T: Sendable>(_ body: (any SQLSession) throws -> T) throws -> T {
+        if session.isInTransaction {
+            // Left open by a failed ROLLBACK: end it first (a read has nothing to keep).
+            try session.execute(script: "ROLLBACK")
+        }
+        try session.execute(script: "BEGIN ISOLATION LEVEL REPEATABLE READ")
+        do {
+            let result = try body(session)
+            try session.execute(script: "COMMIT")
+            return result
+        } catch {
+            if session.isInTransaction {
+                do { try session.execute(script: "ROLLBACK") } catch {
+                    // The caller gets the read's own error; the next read rolls back first.
+                }
+            }
+            throw error
+        }
+    }
+
+    func close() { session.close() }
+    func injectFaults(_ count: Int, code: Int32) { session.injectFaults(count, code: code) }
+    func clearFaults() { session.clearFaults() }
 }

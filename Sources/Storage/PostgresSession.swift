@@ -209,7 +209,12 @@ public final class PostgresSession: SQLSession {
             return PostgresError(sqlState: nil, message: "\(type(of: error)): \(error)", connectionLost: true)
         }
         if error.code == .server, let info = error.serverInfo {
-            return PostgresError(sqlState: info[.sqlState], message: info[.message] ?? "server error")
+            let state = info[.sqlState]
+            // Class 08 (connection exception) and 57P (the server shutting this backend down):
+            // the connection is done for, whatever it still looks like from here.
+            let lost = state?.hasPrefix("08") == true || state?.hasPrefix("57P") == true
+            if lost { dropConnection() }
+            return PostgresError(sqlState: state, message: info[.message] ?? "server error", connectionLost: lost)
         }
         let lost = [PSQLError.Code.serverClosedConnection, .clientClosedConnection, .connectionError,
                     .uncleanShutdown, .sslUnsupported, .failedToAddSSLHandler].contains(error.code)

@@ -142,17 +142,18 @@ struct StorageContractTests {
         guard TestPostgres.adminURL != nil else { return }
         let (database, _) = try await Self.fresh(.postgres)
         let pidQuery = "SELECT pg_backend_pid() AS pid"
-        let pid = try #require(try await database.read { try $0.queryOne(pidQuery)?.labelled("p").int64("pid") })
+        // The writer's connection (reads take turns over other connections).
+        let pid = try #require(try await database.write { try $0.queryOne(pidQuery)?.labelled("p").int64("pid") })
         let (admin, _) = try await Self.fresh(.postgres)
         _ = try await admin.read { try $0.query("SELECT pg_terminate_backend(CAST(? AS INTEGER))", [pid]) }
         // Whether the close is noticed before the next call (then it reconnects at once) is a
         // race; if it is not, that one call fails with a storage error, never anything else.
         do {
-            _ = try await database.read { try $0.query("SELECT 1 AS one") }
+            _ = try await database.write { try $0.query("SELECT 1 AS one") }
         } catch {
             #expect(error is PostgresError)
         }
-        let newPID = try await database.read { try $0.queryOne(pidQuery)?.labelled("p").int64("pid") }
+        let newPID = try await database.write { try $0.queryOne(pidQuery)?.labelled("p").int64("pid") }
         #expect(newPID != nil && newPID != pid)
         #expect(await database.isReachable())
         await database.close()
