@@ -6,7 +6,7 @@ public enum DatabasesRepository {
     static let columns = """
         id, logical_id, status, name, region, reference, metadata, project_id, prisma_database_id, credentials,
         failure_reason, ttl_seconds, expires_at, attempts, created_at, updated_at, claimed_at, claimed_workspace_id, deleted_at,
-        delete_attempts, connection_id, on_claim
+        delete_attempts, connection_id, on_claim, deleted_by
         """
 
     /// Inserts a new row. `attempts` counts creates that may have been sent: an intent inserted
