@@ -104,7 +104,7 @@ public final class Application: Sendable {
         if let password = settings.admin.password {
             AdminRoutes(database: database, password: password, clock: clock, health: upstreamHealth, pacer: pacer,
                         webhooksConfigured: dispatcher != nil, storageFaults: storageFaults,
-                        publicURL: settings.publicURL).register(in: &router)
+                        publicURL: settings.publicURL, box: box).register(in: &router)
         }
         ClaimRoutes(
             service: claims, provisioning: provisioning, pages: ClaimPages(brand: settings.brand),

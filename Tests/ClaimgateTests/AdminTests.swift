@@ -75,9 +75,10 @@ struct AdminTests {
         }
     }
 
-    @Test("the login form: a session cookie (HttpOnly, SameSite=Strict) after the right password, none after a wrong one or from another site; sign-out ends it")
+    @Test("the login form: a session cookie (HttpOnly, SameSite=Strict) after the right password, none after a wrong one or from another site; sign-out clears it; it lasts 12 h")
     func loginForm() async throws {
-        try await withApp(["CLAIMGATE_ADMIN_PASSWORD": AdminTests.password]) { app in
+        let clock = ManualClock()
+        try await withApp(["CLAIMGATE_ADMIN_PASSWORD": AdminTests.password], clock: clock) { app in
             let challenge = try await app.admin("/admin")
             #expect(challenge.status == 401 && challenge.text.contains(#"<form class="find" method="post" action="/admin/login">"#))
             let form = ["Content-Type": "application/x-www-form-urlencoded", "Sec-Fetch-Site": "same-origin"]
@@ -95,12 +96,16 @@ struct AdminTests {
             let setCookie = try #require(signedIn.header("Set-Cookie"))
             #expect(setCookie.contains("; HttpOnly; SameSite=Strict; Path=/; Max-Age=43200"))
             let cookie = try #require(setCookie.split(separator: ";").first.map(String.init))
-            #expect(cookie.hasPrefix("claimgate_admin=") && cookie.count == "claimgate_admin=".count + 43)
+            #expect(cookie.wholeMatch(of: /claimgate_admin=[0-9]{13}\.[A-Za-z0-9_-]{43}/) != nil, "\(cookie)")
             let page = try await app.admin("/admin", headers: ["Cookie": cookie])
             #expect(page.status == 200 && page.text.contains("Sign out"))
             #expect(try await app.admin("/admin", headers: ["Cookie": cookie + "x"]).status == 401)
             let out = try await app.admin("/admin/logout", method: "POST", headers: ["Cookie": cookie, "Sec-Fetch-Site": "same-origin"])
-            #expect(out.status == 200 && out.header("Set-Cookie")?.contains("Max-Age=0") == true)
+            #expect(out.status == 200 && out.header("Set-Cookie") == "claimgate_admin=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0")
+            // The cookie is checked, not looked up: any replica accepts it until it expires (12 h).
+            clock.advance(by: 43_199)
+            #expect(try await app.admin("/admin", headers: ["Cookie": cookie]).status == 200)
+            clock.advance(by: 2)
             #expect(try await app.admin("/admin", headers: ["Cookie": cookie]).status == 401)
         }
     }
@@ -150,5 +155,34 @@ struct AdminReply {
             if parts.count == 2, parts[0].lowercased() == name.lowercased() { return parts[1].trimmingCharacters(in: .whitespaces) }
         }
         return nil
+    }
+}
+
+extension AdminTests {
+    @Test("a session cookie from another key or for another password is refused: replicas share the encryption key, and a new password signs everyone out")
+    func sessionBoundToKeyAndPassword() async throws {
+        let key = Data(repeating: 7, count: 32).base64EncodedString()
+        let form = ["Content-Type": "application/x-www-form-urlencoded", "Sec-Fetch-Site": "same-origin"]
+        func cookie(_ app: RunningApp, _ password: String) async throws -> String {
+            let reply = try await app.admin("/admin/login", method: "POST", headers: form, body: "password=" + FormEncoding.escape(password))
+            return try #require(reply.header("Set-Cookie")?.split(separator: ";").first.map(String.init))
+        }
+        let issued = try await withApp(["CLAIMGATE_ADMIN_PASSWORD": AdminTests.password, "CLAIMGATE_ENCRYPTION_KEY": key]) { app in
+            try await cookie(app, AdminTests.password)
+        }
+        // Another replica (another process, same key and password) accepts it.
+        try await withApp(["CLAIMGATE_ADMIN_PASSWORD": AdminTests.password, "CLAIMGATE_ENCRYPTION_KEY": key]) { app in
+            let reply = try await app.admin("/admin", headers: ["Cookie": issued])
+            #expect(reply.status == 200)
+        }
+        try await withApp(["CLAIMGATE_ADMIN_PASSWORD": AdminTests.password + "-new", "CLAIMGATE_ENCRYPTION_KEY": key]) { app in
+            let reply = try await app.admin("/admin", headers: ["Cookie": issued])
+            #expect(reply.status == 401)
+        }
+        try await withApp(["CLAIMGATE_ADMIN_PASSWORD": AdminTests.password,
+                           "CLAIMGATE_ENCRYPTION_KEY": Data(repeating: 8, count: 32).base64EncodedString()]) { app in
+            let reply = try await app.admin("/admin", headers: ["Cookie": issued])
+            #expect(reply.status == 401)
+        }
     }
 }

@@ -20,7 +20,7 @@ struct AdminRoutes {
     let pages = AdminPages()
 
     init(database: Database, password: Secret, clock: any WallClock, health: UpstreamHealth, pacer: PrismaPacer,
-         webhooksConfigured: Bool, storageFaults: StorageFaults, publicURL: String) {
+         webhooksConfigured: Bool, storageFaults: StorageFaults, publicURL: String, box: SecretBox) {
         self.database = database
         self.password = password
         self.clock = clock
@@ -30,7 +30,7 @@ struct AdminRoutes {
         self.storageFaults = storageFaults
         let components = URLComponents(string: publicURL)
         publicOrigin = ("\(components?.scheme ?? "http")://\(components?.host ?? "")" + (components?.port.map { ":\($0)" } ?? "")).lowercased()
-        sessions = AdminSessions(clock: clock, secure: publicURL.lowercased().hasPrefix("https://"))
+        sessions = AdminSessions(box: box, password: password, clock: clock, secure: publicURL.lowercased().hasPrefix("https://"))
     }
 
     func register(in router: inout Router) {
@@ -101,7 +101,7 @@ struct AdminRoutes {
                 return .html(pages.message(title: "Sign out from the dashboard", "This request came from another site."), status: 403)
             }
             var response = HTTPResponse.html(pages.message(title: "Signed out", "You are signed out of the fleet dashboard."))
-            response.headers.set("Set-Cookie", sessions.end(request.headers.values("Cookie")))
+            response.headers.set("Set-Cookie", sessions.end())
             return response
         }
     }
