@@ -104,7 +104,7 @@ extension AdminPages {
         return frame.document(title: record.name, """
             <p><a href="/admin">← Fleet</a></p>
             <h1>\(AdminPages.escape(record.name))</h1><p><code>\(AdminPages.escape(record.id))</code></p>
-            <div class="card"><dl>\(facts)</dl></div>
+            <div class="card"><dl class="facts">\(facts)</dl></div>
             <section aria-labelledby="timeline-h"><h2 id="timeline-h">Timeline</h2>\(list)</section>
             """, branded: false)
     }

@@ -24,7 +24,7 @@ struct AdminPages: Sendable {
         .ok{color:#276749;border-color:#276749}.degraded{color:var(--danger);border-color:var(--danger)}
         @media (prefers-color-scheme:dark){.ok{color:#9ae6b4;border-color:#9ae6b4}}
         form.find{display:flex;flex-wrap:wrap;gap:.5rem;align-items:end;margin-bottom:1rem}
-        @media (max-width:30rem){.card{padding:1rem}details table{min-width:0}}label{display:block;font-size:.9rem;color:var(--muted)}
+        @media (max-width:30rem){.card{padding:1rem}details table{min-width:0}dl.facts{grid-template-columns:1fr;gap:0}dl.facts dd{margin-bottom:.5rem}}label{display:block;font-size:.9rem;color:var(--muted)}
         input[type=search],input[type=password]{font:inherit;padding:.55rem .7rem;border:1px solid var(--line);border-radius:.5rem;background:var(--bg);color:var(--ink);min-width:min(16rem,100%)}
         ol.timeline{list-style:none;padding:0;margin:0}ol.timeline li{border-left:3px solid var(--accent);padding:.25rem 0 .75rem 1rem;margin-left:.25rem}
         """
