@@ -61,19 +61,6 @@ public enum DatabasesRepository {
             """, [now, now, staleLockBefore, limit]).map(DatabaseRecord.init(row:))
     }
 
-    /// Ready databases entering the warning window that were not warned yet.
-    public static func expiringSoon(now: Int64, lead: Int64, in db: any SQLSession) throws -> [DatabaseRecord] {
-        try db.query("""
-            SELECT \(columns) FROM databases
-            WHERE status = 'ready' AND expiring_notified_at IS NULL AND expires_at > ? AND expires_at <= ?
-            ORDER BY expires_at
-            """, [now, now + lead]).map(DatabaseRecord.init(row:))
-    }
-
-    public static func markExpiringNotified(_ id: String, now: Int64, in db: any SQLSession) throws {
-        try db.execute("UPDATE databases SET expiring_notified_at = ? WHERE id = ?", [now, id])
-    }
-
     /// A failed deletion: try again at `next`.
     public static func scheduleDeleteRetry(_ id: String, next: Int64, in db: any SQLSession) throws {
         try db.execute("UPDATE databases SET delete_attempts = delete_attempts + 1, next_delete_at = ? WHERE id = ?", [next, id])
