@@ -7,6 +7,13 @@ public enum PageEventsRepository {
         try db.execute("UPDATE databases SET deleted_by = ? WHERE id = ? AND status = 'deleted'", [by, databaseId])
     }
 
+    /// Whether this link is due a `database.claim_link_opened` (never reported, or last reported at
+    /// or before `notAfter`): a read, so that a page view that reports nothing writes nothing.
+    public static func linkOpenedDue(tokenHash: [UInt8], notAfter: Int64, in db: any SQLSession) throws -> Bool {
+        guard let row = try db.queryOne("SELECT opened_notified_at FROM claim_links WHERE token_hash = ?", [tokenHash]) else { return false }
+        return try row.labelled("claim_links").optionalInt64("opened_notified_at").map { $0 <= notAfter } ?? true
+    }
+
     /// Claims the right to report this link as opened: true (and the time recorded) when it was
     /// never reported or last reported at or before `notAfter`. One statement, so two tabs opening
     /// the link at once report it once.

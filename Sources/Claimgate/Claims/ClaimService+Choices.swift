@@ -9,6 +9,12 @@ extension ClaimService {
     func noteOpened(token: String, record: DatabaseRecord) async throws {
         let now = clock.milliseconds()
         let tokenHash = Digest.sha256(token)
+        // Most views report nothing: look before taking a write transaction (on PostgreSQL every
+        // write takes the replicas' write lock). The write checks again, so two views racing past
+        // the read still report once.
+        guard try await database.read({
+            try PageEventsRepository.linkOpenedDue(tokenHash: tokenHash, notAfter: now - 3_600_000, in: $0)
+        }) else { return }
         try await database.write { db in
             guard try PageEventsRepository.markLinkOpened(tokenHash: tokenHash, now: now, notAfter: now - 3_600_000, in: db) else { return }
             try EventLog.record(.claimLinkOpened, database: record, now: now, in: db)
