@@ -100,15 +100,23 @@ public final class Application: Sendable {
         AgentRoutes(partnerRouter: router, authenticator: authenticator, storageFaults: storageFaults,
                     publicOrigin: origin(of: settings.publicURL), llmsText: loadDocument("openapi/llms.txt", settings: settings))
             .register(in: &router)
+        BrandRoutes(brand: settings.brand).register(in: &router)
+        if let password = settings.admin.password {
+            AdminRoutes(database: database, password: password, clock: clock, health: upstreamHealth, pacer: pacer,
+                        webhooksConfigured: dispatcher != nil, storageFaults: storageFaults,
+                        publicURL: settings.publicURL, box: box).register(in: &router)
+        }
         ClaimRoutes(
-            service: claims, limiter: RateLimiter(perMinute: settings.claims.rateLimitPerMinute, clock: clock),
+            service: claims, provisioning: provisioning, pages: ClaimPages(brand: settings.brand),
+            confirmation: DeleteConfirmation(box: box, clock: clock),
+            limiter: RateLimiter(perMinute: settings.claims.rateLimitPerMinute, clock: clock),
             storageFaults: storageFaults,
             publicURL: settings.publicURL, authURL: (prisma.oauth?.authURL ?? settings.prisma.authURL).absoluteString
         ).register(in: &router)
         return Application(
             settings: settings, database: database, prisma: prisma, provisioner: provisioner, provisioning: provisioning,
             sweeper: ExpirySweeper(database: database, upstream: upstream, clock: clock, logger: logger,
-                                   leadSeconds: settings.lifecycle.expiringLeadSeconds),
+                                   leads: settings.lifecycle.expiringLeads),
             dispatcher: dispatcher, accountTokens: accountTokens,
             recovery: RecoveryPass(database: database, provisioner: provisioner, clock: clock, logger: logger,
                                    giveUpAfter: settings.provisioning.giveUpAfterSeconds),

@@ -49,14 +49,16 @@ enum ConsentPage {
         """
         <!doctype html>
         <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-        <title>\(escape(title))</title>
+        <title>\(escape(title))</title><link rel="icon" href="data:,">
         <style>
-        body{font-family:system-ui,sans-serif;max-width:34rem;margin:3rem auto;padding:0 1rem;color:#1a202c}
+        :root{color-scheme:light dark}
+        body{font-family:system-ui,sans-serif;max-width:34rem;margin:3rem auto;padding:0 1rem;color:#1a202c;background:#fff}
         .badge{display:inline-block;background:#edf2f7;border-radius:1rem;padding:.2rem .7rem;font-size:.8rem}
         fieldset{border:1px solid #cbd5e0;border-radius:.5rem;margin:1rem 0}
         .account{display:flex;gap:.6rem;padding:.5rem 0}
         button{font-size:1rem;padding:.6rem 1.4rem;border-radius:.4rem;border:0;background:#2d3748;color:#fff;cursor:pointer}
         button.secondary{background:#e2e8f0;color:#1a202c}
+        @media (prefers-color-scheme:dark){body{color:#edf2f7;background:#1a202c}.badge{background:#2d3748}button:not(.secondary){background:#90cdf4;color:#1a202c}}
         </style></head><body>
         \(body)
         </body></html>

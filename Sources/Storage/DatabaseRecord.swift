@@ -43,6 +43,8 @@ public struct DatabaseRecord: Sendable, Equatable {
     public var connectionId: String?
     /// `keep`, `rotate` or `revoke` chosen at creation; nil means the service's default.
     public var onClaim: String?
+    /// Who deleted a `deleted` database: `partner` or `user` (nil otherwise).
+    public var deletedBy: String?
 
     public init(
         id: String, logicalId: String, status: DatabaseStatus, name: String, region: String, reference: String?,
@@ -89,6 +91,7 @@ public struct DatabaseRecord: Sendable, Equatable {
         deleteAttempts = try row.int("delete_attempts")
         connectionId = try row.optionalText("connection_id")
         onClaim = try row.optionalText("on_claim")
+        deletedBy = try row.optionalText("deleted_by")
     }
 }
 

@@ -6,7 +6,7 @@ public enum DatabasesRepository {
     static let columns = """
         id, logical_id, status, name, region, reference, metadata, project_id, prisma_database_id, credentials,
         failure_reason, ttl_seconds, expires_at, attempts, created_at, updated_at, claimed_at, claimed_workspace_id, deleted_at,
-        delete_attempts, connection_id, on_claim
+        delete_attempts, connection_id, on_claim, deleted_by
         """
 
     /// Inserts a new row. `attempts` counts creates that may have been sent: an intent inserted
@@ -59,19 +59,6 @@ public enum DatabasesRepository {
               AND (claim_started_at IS NULL OR claim_started_at < ?) AND transfer_started_at IS NULL
             ORDER BY expires_at LIMIT ?
             """, [now, now, staleLockBefore, limit]).map(DatabaseRecord.init(row:))
-    }
-
-    /// Ready databases entering the warning window that were not warned yet.
-    public static func expiringSoon(now: Int64, lead: Int64, in db: any SQLSession) throws -> [DatabaseRecord] {
-        try db.query("""
-            SELECT \(columns) FROM databases
-            WHERE status = 'ready' AND expiring_notified_at IS NULL AND expires_at > ? AND expires_at <= ?
-            ORDER BY expires_at
-            """, [now, now + lead]).map(DatabaseRecord.init(row:))
-    }
-
-    public static func markExpiringNotified(_ id: String, now: Int64, in db: any SQLSession) throws {
-        try db.execute("UPDATE databases SET expiring_notified_at = ? WHERE id = ?", [now, id])
     }
 
     /// A failed deletion: try again at `next`.

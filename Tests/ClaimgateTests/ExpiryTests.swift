@@ -117,7 +117,7 @@ struct ExpiryTests {
     @Test("database.expiring is sent once when the warning window opens, again after an extension")
     func expiringWarning() async throws {
         let clock = ManualClock()
-        let app = try await RunningApp.start(["CLAIMGATE_LIFECYCLE_EXPIRING_LEAD_SECONDS": "3600"], clock: clock)
+        let app = try await RunningApp.start(["CLAIMGATE_LIFECYCLE_EXPIRING_LEADS": "1h"], clock: clock)
         let id = try #require(try await app.provision(#"{"ttlSeconds":7200}"#).json()["id"] as? String)
         #expect(try await app.application.sweeper.runOnce().warned == 0)
         clock.advance(by: 3700)

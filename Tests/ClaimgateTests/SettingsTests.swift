@@ -111,7 +111,7 @@ struct SettingsTests {
         // Secret keys are marked as such where they are read (the environment provider redacts them).
         #expect(Set(declarations.filter(\.isSecret).map(\.environmentVariable)) == [
             "CLAIMGATE_API_KEYS", "CLAIMGATE_DATABASE_URL", "CLAIMGATE_ENCRYPTION_KEY", "CLAIMGATE_WEBHOOK_SECRET", "CLAIMGATE_WEBHOOK_SIGNING_SECRET",
-            "PRISMA_SERVICE_TOKEN", "PRISMA_CLIENT_SECRET", "CLAIMGATE_METRICS_TOKEN",
+            "PRISMA_SERVICE_TOKEN", "PRISMA_CLIENT_SECRET", "CLAIMGATE_METRICS_TOKEN", "CLAIMGATE_ADMIN_PASSWORD",
         ])
     }
 

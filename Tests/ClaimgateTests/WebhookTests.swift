@@ -31,12 +31,12 @@ struct WebhookTests {
         #expect(try await browser.callback(callback).status == 200)
         while try await dispatcher.runOnce() > 0 {}
         let delivered = receiver.delivered
-        #expect(delivered.count == 4)
+        #expect(delivered.count == 5)
         func types(of database: String) -> [String] {
             delivered.filter { ($0.json["data"] as? [String: Any])?["id"] as? String == database }.map(\.type)
         }
         #expect(types(of: id) == ["database.ready", "database.deleted"])
-        #expect(types(of: claimedID) == ["database.ready", "database.claimed"])
+        #expect(types(of: claimedID) == ["database.ready", "database.claim_started", "database.claimed"])
         for delivery in delivered {
             #expect(WebhookReceiver.verify(delivery))
             #expect(!WebhookReceiver.verify(delivery, secret: "whsec_" + Data(repeating: 1, count: 32).base64EncodedString()))
@@ -49,7 +49,7 @@ struct WebhookTests {
         #expect(ready?["reference"] as? String == "user-7" && ready?["status"] as? String == "ready")
         let claimed = delivered.first { $0.type == "database.claimed" }?.json["data"] as? [String: Any]
         #expect(claimed?["id"] as? String == claimedID && claimed?["status"] as? String == "claimed")
-        #expect(Set(delivered.map(\.id)).count == 4)
+        #expect(Set(delivered.map(\.id)).count == 5)
         await app.stop()
         await receiver.server.stop()
     }

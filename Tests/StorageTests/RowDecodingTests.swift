@@ -28,6 +28,7 @@ struct RowDecodingTests {
         ("ttl_seconds", .integer(60)), ("expires_at", .integer(5)), ("attempts", .integer(1)), ("created_at", .integer(1)),
         ("updated_at", .integer(2)), ("claimed_at", .null), ("claimed_workspace_id", .null), ("deleted_at", .null),
         ("delete_attempts", .integer(0)), ("connection_id", .null), ("on_claim", .null),
+        ("deleted_by", .null),
     ]
 
     func databaseRow(replacing column: String? = nil, with value: SQLValue = .null, dropping dropped: String? = nil) -> Row {

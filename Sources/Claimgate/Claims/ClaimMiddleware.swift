@@ -16,13 +16,14 @@ struct PageSecurityHeaders: HTTPMiddleware {
 /// and logged with the request id, never with the path, which carries the claim token).
 struct ClaimPageErrors: HTTPMiddleware {
     let storageFaults: StorageFaults
+    let pages: ClaimPages
 
     func handle(_ request: HTTPRequest, next: HTTPResponder) async throws -> HTTPResponse {
         do {
             return try await next(request)
         } catch where StorageFaults.isStorageFailure(error) {
             storageFaults.record(error, during: "\(request.method) \(request.routePattern ?? "?")", logger: request.logger)
-            var response = HTTPResponse.html(ClaimPages.message(
+            var response = HTTPResponse.html(pages.message(
                 title: "Claimgate is having trouble",
                 "Claimgate could not read or record this step. Nothing was lost: if you just approved the claim at Prisma, it is finished as soon as Claimgate recovers. Please open your claim link again in a minute."),
                 status: 503)
@@ -35,10 +36,11 @@ struct ClaimPageErrors: HTTPMiddleware {
 /// Per-client-address rate limit for the pages and the callback: `429` with `Retry-After`.
 struct ClientRateLimit: HTTPMiddleware {
     let limiter: RateLimiter
+    let pages: ClaimPages
 
     func handle(_ request: HTTPRequest, next: HTTPResponder) async throws -> HTTPResponse {
         guard let wait = limiter.acquire(request.remoteAddress ?? "unknown") else { return try await next(request) }
-        var response = HTTPResponse.html(ClaimPages.message(
+        var response = HTTPResponse.html(pages.message(
             title: "Too many attempts", "Please wait a minute, then open your claim link again."), status: 429)
         response.headers.set("Retry-After", String(wait))
         return response

@@ -101,6 +101,7 @@ public final class ClaimService: Sendable {
         try await database.write { db in
             try ClaimsRepository.pruneStates(before: now - 86_400_000, in: db)
             try ClaimsRepository.insertState(stateHash: stateHash, record: stored, now: now, in: db)
+            try EventLog.record(.claimStarted, database: record, now: now, in: db)
         }
         return .redirect(upstream.authorizationURL(
             redirectURI: redirectURI, state: Secret(state), codeChallenge: PKCE.challenge(for: verifier.value)))

@@ -11,6 +11,10 @@ enum EventLog {
         case ready = "database.ready"
         case claimed = "database.claimed"
         case claimFailed = "database.claim_failed"
+        /// The claim page was shown (at most once per link per hour): the funnel's second step.
+        case claimLinkOpened = "database.claim_link_opened"
+        /// The user pressed "Sign in to Prisma and claim".
+        case claimStarted = "database.claim_started"
         case expiring = "database.expiring"
         case expired = "database.expired"
         case deleted = "database.deleted"

@@ -14,8 +14,8 @@ public struct ExpirySweeper: Sendable {
     let upstream: any ProjectsUpstream
     let clock: any WallClock
     let logger: Logger
-    /// How long before expiry `database.expiring` is sent.
-    let leadSeconds: Int
+    /// Lead times (seconds, largest first) at which `database.expiring` is sent, once each.
+    let leads: [Int]
 
     public struct Report: Sendable, Equatable {
         public var warned = 0
@@ -30,15 +30,7 @@ public struct ExpirySweeper: Sendable {
     public func runOnce() async throws -> Report {
         var report = Report()
         let now = clock.milliseconds()
-        let lead = Int64(leadSeconds) * 1000
-        let soon = try await database.read { try DatabasesRepository.expiringSoon(now: now, lead: lead, in: $0) }
-        for record in soon {
-            try await database.write { db in
-                try DatabasesRepository.markExpiringNotified(record.id, now: now, in: db)
-                try EventLog.record(.expiring, database: record, now: now, in: db)
-            }
-            report.warned += 1
-        }
+        report.warned = try await warn(now: now)
         let due = try await database.read {
             try DatabasesRepository.expiredDue(now: now, staleLockBefore: now - ClaimService.staleClaimLock, limit: 100, in: $0)
         }
@@ -90,5 +82,28 @@ public struct ExpirySweeper: Sendable {
             }
         }
         return report
+    }
+
+    /// One `database.expiring` per lead time. Smallest lead first: a database already inside
+    /// several windows (a short TTL, a late start) gets one warning, for the smallest, and the
+    /// larger leads it is inside are recorded as done, so it is never warned twice in a row.
+    func warn(now: Int64) async throws -> Int {
+        var warned = 0
+        for lead in leads.sorted() {
+            let due = try await database.read {
+                try PageEventsRepository.dueWarnings(lead: Int64(lead) * 1000, leadSeconds: lead, now: now, limit: 500, in: $0)
+            }
+            for record in due {
+                let remaining = record.expiresAt - now
+                try await database.write { db in
+                    for covered in leads where Int64(covered) * 1000 >= remaining {
+                        try PageEventsRepository.recordWarning(record.id, leadSeconds: covered, now: now, in: db)
+                    }
+                    try EventLog.record(.expiring, database: record, extras: ["leadSeconds": .number("\(lead)")], now: now, in: db)
+                }
+                warned += 1
+            }
+        }
+        return warned
     }
 }

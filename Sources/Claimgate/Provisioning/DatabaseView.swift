@@ -40,6 +40,7 @@ struct DatabaseView: JSONRepresentable {
             ("createdAt", text(Timestamp.string(milliseconds: record.createdAt))),
             ("claimedAt", text(record.claimedAt.map { Timestamp.string(milliseconds: $0) })),
             ("claimedWorkspaceId", text(record.claimedWorkspaceId)), ("failureReason", text(record.failureReason)),
+            ("deletedBy", text(record.deletedBy)),
         ]
         if let credentials {
             members.append(("connectionString", text(credentials.direct)))

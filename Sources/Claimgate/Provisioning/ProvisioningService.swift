@@ -261,7 +261,11 @@ public final class ProvisioningService: Sendable {
             throw ProvisioningError.invalidBody(
                 "ttlSeconds", "would expire after the maximum lifetime (\(policy.maxTTLSeconds) s from creation, \(Timestamp.string(milliseconds: latest))).")
         }
-        let changed = try await database.write { try DatabasesRepository.extend(id, expiresAt: expiresAt, now: now, in: $0) }
+        let changed = try await database.write { db -> Bool in
+            guard try DatabasesRepository.extend(id, expiresAt: expiresAt, now: now, in: db) else { return false }
+            try PageEventsRepository.resetWarnings(id, remaining: expiresAt - now, in: db)
+            return true
+        }
         guard changed else { throw ProvisioningError.notExtendable }
         logger.info("database extended", metadata: ["database_id": "\(id)", "expires_at": "\(Timestamp.string(milliseconds: expiresAt))"])
         return try await get(id)
@@ -269,8 +273,14 @@ public final class ProvisioningService: Sendable {
 
     // MARK: Delete
 
-    /// `DELETE /v1/databases/{id}`: deletes the Prisma project while the database is unclaimed.
-    public func delete(_ id: String) async throws -> DatabaseRecord {
+    /// Who asks for a delete: the partner (`DELETE /v1/databases/{id}`) or the end user (the claim page).
+    public enum Deleter: String, Sendable {
+        case partner, user
+    }
+
+    /// `DELETE /v1/databases/{id}` (and the claim page's delete): deletes the Prisma project while
+    /// the database is unclaimed, records who asked, and emits `database.deleted` with `deletedBy`.
+    public func delete(_ id: String, by deleter: Deleter = .partner) async throws -> DatabaseRecord {
         let record = try await get(id)
         switch record.status {
         case .claimed: throw ProvisioningError.alreadyClaimed
@@ -310,12 +320,13 @@ public final class ProvisioningService: Sendable {
             // The project is gone upstream: a storage failure here is reported (503) and the
             // partner's retry finds the project gone (404 counts as deleted) and records it then.
             try await database.write { db in
-                if try DatabasesRepository.markGone(id, status: .deleted, now: now, in: db),
-                   let deleted = try DatabasesRepository.find(id, in: db) {
+                guard try DatabasesRepository.markGone(id, status: .deleted, now: now, in: db) else { return }
+                try PageEventsRepository.recordDeletedBy(id, by: deleter.rawValue, in: db)
+                if let deleted = try DatabasesRepository.find(id, in: db) {
                     try EventLog.record(.deleted, database: deleted, now: now, in: db)
                 }
             }
-            logger.info("database deleted", metadata: ["database_id": "\(id)"])
+            logger.info("database deleted", metadata: ["database_id": "\(id)", "deleted_by": "\(deleter.rawValue)"])
             return try await get(id)
         }
     }

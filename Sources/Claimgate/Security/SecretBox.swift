@@ -44,6 +44,12 @@ public struct SecretBox: Sendable {
         }
     }
 
+    /// A key for another purpose (the HMAC of a page's confirmation form), derived with HKDF so
+    /// the encryption key itself never keys anything but AES-GCM.
+    public func derivedKey(purpose: String) -> SymmetricKey {
+        HKDF<SHA256>.deriveKey(inputKeyMaterial: key, info: Data(purpose.utf8), outputByteCount: 32)
+    }
+
     public func openString(_ sealed: [UInt8], context: String) throws(SecretBoxError) -> String {
         String(decoding: try open(sealed, context: context), as: UTF8.self)
     }

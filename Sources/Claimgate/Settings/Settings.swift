@@ -35,6 +35,8 @@ public struct Settings: Sendable {
     public var webhooks: WebhookSettings
     public var claims: ClaimsSettings
     public var accounts: AccountsSettings
+    public var brand: BrandSettings
+    public var admin: AdminSettings
     public var prisma: PrismaSettings
 
     /// Reads the service's own keys under `claimgate`, then hands each component its scope.
@@ -82,6 +84,8 @@ public struct Settings: Sendable {
         lifecycle = try LifecycleSettings(reader: service.scoped("lifecycle"))
         claims = try ClaimsSettings(reader: service.scoped("claims"))
         accounts = try AccountsSettings(reader: service.scoped("accounts"))
+        brand = try BrandSettings(reader: service.scoped("brand"))
+        admin = try AdminSettings(reader: service.scoped("admin"))
         prisma = try PrismaSettings(reader: reader.scoped("prisma"))
     }
 
@@ -198,13 +202,18 @@ public struct Settings: Sendable {
     /// Expiry and the pace of webhook delivery (`claimgate.lifecycle.*`).
     public struct LifecycleSettings: Sendable {
         public var sweepIntervalSeconds: Int
-        /// `database.expiring` is sent this long before expiry.
-        public var expiringLeadSeconds: Int
+        /// `database.expiring` is sent once at each of these lead times before expiry (seconds,
+        /// largest first; empty: no warnings).
+        public var expiringLeads: [Int]
         public var webhookIntervalSeconds: Int
 
         public init(reader: SettingsReader) throws {
             sweepIntervalSeconds = try reader.int("sweepIntervalSeconds", default: 30, in: 1...86_400)
-            expiringLeadSeconds = try reader.int("expiringLeadSeconds", default: 3600, in: 0...604_800)
+            let leads = try reader.string("expiringLeads", default: "24h,1h")
+            guard let parsed = LifecycleSettings.parseLeads(leads) else {
+                throw reader.invalid("expiringLeads", "must be a comma-separated list of durations such as 24h,1h (units s, m, h, d; at most 30d)")
+            }
+            expiringLeads = parsed
             webhookIntervalSeconds = try reader.int("webhookIntervalSeconds", default: 2, in: 1...3600)
         }
     }
@@ -317,5 +326,28 @@ public struct Settings: Sendable {
             handlerTimeout: .seconds(http.handlerTimeoutSeconds),
             drainTimeout: .seconds(http.drainTimeoutSeconds), errorLog: errorLog,
             problemTypePrefix: problemTypePrefix, logger: logger)
+    }
+}
+
+extension Settings.LifecycleSettings {
+    /// `"24h,1h"` → `[86400, 3600]`: distinct, largest first; nil when any item is not a positive
+    /// whole number with a unit (`s`, `m`, `h`, `d`) or exceeds 30 days. Blank means none.
+    static func parseLeads(_ text: String) -> [Int]? {
+        var leads = Set<Int>()
+        for item in text.split(separator: ",") {
+            let item = item.trimmingCharacters(in: .whitespaces).lowercased()
+            guard let unit = item.last, let count = Int(item.dropLast()), count > 0, count <= 2_592_000 else { return nil }
+            let factor: Int
+            switch unit {
+            case "s": factor = 1
+            case "m": factor = 60
+            case "h": factor = 3600
+            case "d": factor = 86_400
+            default: return nil
+            }
+            guard count * factor <= 2_592_000 else { return nil }
+            leads.insert(count * factor)
+        }
+        return leads.sorted(by: >)
     }
 }
