@@ -62,7 +62,7 @@ public actor PostgresDatabase {
 
     @discardableResult
     public func write<T: Sendable>(_ body: (any SQLSession) throws -> T) throws -> T {
-        try transaction("BEGIN", lock: true, body)
+        try session.transaction("BEGIN", lock: Self.writeLock, body)
     }
 
     /// `ok` when the server answers and the schema table is readable.
@@ -120,35 +120,8 @@ public actor PostgresDatabase {
         for reader in readers { await reader.clearFaults() }
     }
 
-    // MARK: Transactions
-
-    private func transaction<T>(_ begin: String, lock: Bool, _ body: (any SQLSession) throws -> T) throws -> T {
-        try endAbandonedTransaction()
-        try session.execute(script: begin)
-        do {
-            if lock { try session.execute("SELECT pg_advisory_xact_lock(?)", [Self.writeLock]) }
-            let result = try body(session)
-            try session.execute(script: "COMMIT")
-            return result
-        } catch {
-            rollBack()
-            throw error
-        }
-    }
-
-    private func rollBack() {
-        guard session.isInTransaction else { return }
-        do {
-            try session.execute(script: "ROLLBACK")
-        } catch {
-            // The caller gets the error that made us roll back (the cause). If the connection is
-            // gone, PostgreSQL rolled back already; otherwise the next call tries again first.
-        }
-    }
-
     private func endAbandonedTransaction() throws {
-        guard session.isInTransaction else { return }
-        try session.execute(script: "ROLLBACK")
+        try session.endAbandonedTransaction()
     }
 }
 
@@ -167,23 +140,7 @@ actor PostgresReader {
     func open() throws { _ = try session.connected() }
 
     func read<T: Sendable>(_ body: (any SQLSession) throws -> T) throws -> T {
-        if session.isInTransaction {
-            // Left open by a failed ROLLBACK: end it first (a read has nothing to keep).
-            try session.execute(script: "ROLLBACK")
-        }
-        try session.execute(script: "BEGIN ISOLATION LEVEL REPEATABLE READ")
-        do {
-            let result = try body(session)
-            try session.execute(script: "COMMIT")
-            return result
-        } catch {
-            if session.isInTransaction {
-                do { try session.execute(script: "ROLLBACK") } catch {
-                    // The caller gets the read's own error; the next read rolls back first.
-                }
-            }
-            throw error
-        }
+        try session.transaction("BEGIN ISOLATION LEVEL REPEATABLE READ", lock: nil, body)
     }
 
     func close() { session.close() }

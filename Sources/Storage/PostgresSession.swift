@@ -104,6 +104,35 @@ public final class PostgresSession: SQLSession {
         try run(sql, parameters).rows.map(Self.row)
     }
 
+    // MARK: Transactions
+
+    /// Runs `body` between `begin` (then, if given, the advisory lock `lock`) and `COMMIT`; any
+    /// thrown error rolls back and reaches the caller.
+    func transaction<T>(_ begin: String, lock: Int64?, _ body: (any SQLSession) throws -> T) throws -> T {
+        try endAbandonedTransaction()
+        try execute(script: begin)
+        do {
+            if let lock { try execute("SELECT pg_advisory_xact_lock(?)", [lock]) }
+            let result = try body(self)
+            try execute(script: "COMMIT")
+            return result
+        } catch {
+            if isInTransaction {
+                do { try execute(script: "ROLLBACK") } catch {
+                    // The caller gets the error that made us roll back (the cause). If the
+                    // connection is gone, PostgreSQL rolled back already; otherwise the next call
+                    // rolls back first (``endAbandonedTransaction()``).
+                }
+            }
+            throw error
+        }
+    }
+
+    /// Rolls back a transaction a failed call could not end.
+    func endAbandonedTransaction() throws {
+        if isInTransaction { try execute(script: "ROLLBACK") }
+    }
+
     // MARK: Connection
 
     /// Opens the connection if there is none (the first call, or after one was lost).

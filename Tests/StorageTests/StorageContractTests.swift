@@ -159,4 +159,24 @@ struct StorageContractTests {
         await database.close()
         await admin.close()
     }
+
+    @Test("sslmode: disable is plain TCP; require and verify-full (trusting the server's CA file) are TLS; verify-full trusting nothing is refused")
+    func sslModes() async throws {
+        guard let admin = TestPostgres.adminURL, let ca = TestPostgres.certificateAuthority else {
+            if TestPostgres.isRequired { Issue.record("scripts/test starts PostgreSQL with TLS: CLAIMGATE_TEST_POSTGRES_CA is missing") }
+            return
+        }
+        func url(_ query: String) throws -> PostgresURL {
+            try PostgresURL(admin.replacingOccurrences(of: "sslmode=disable", with: query))
+        }
+        let sslQuery = "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()"
+        for (query, tls) in [("sslmode=disable", false), ("sslmode=require", true), ("sslmode=verify-full&sslrootcert=\(ca)", true)] {
+            let database = try await Database(postgres: try url(query))
+            let ssl = try await database.write { try $0.queryOne(sslQuery)?.labelled("pg_stat_ssl").int("ssl") }
+            #expect(ssl == (tls ? 1 : 0), "\(query)")
+            await database.close()
+        }
+        // A self-signed certificate the client was not told to trust: refused, with a storage error.
+        await #expect(throws: PostgresError.self) { _ = try await Database(postgres: try url("sslmode=verify-full")) }
+    }
 }

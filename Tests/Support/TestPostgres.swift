@@ -14,6 +14,9 @@ public enum TestPostgres {
     /// The administrator URL, if a test PostgreSQL is running.
     public static var adminURL: String? { environment["CLAIMGATE_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 } }
 
+    /// The test server's self-signed certificate (it serves TLS too), for the `sslmode` tests.
+    public static var certificateAuthority: String? { environment["CLAIMGATE_TEST_POSTGRES_CA"] }
+
     /// Whether this pass runs the application tests on PostgreSQL.
     public static var isSelected: Bool { environment["CLAIMGATE_TEST_ENGINE"] == "postgres" }
 
