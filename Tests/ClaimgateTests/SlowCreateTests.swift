@@ -12,11 +12,12 @@ struct SlowCreateTests {
     @Test("a create slower than the wait: 202 without secrets, then the same key returns the 201; one project")
     func acceptedThenCreated() async throws {
         try await withApp(["CLAIMGATE_PROVISIONING_WAIT_SECONDS": "1"]) { app in
-            try app.emulator.updateBehaviour { $0.createLatency = .milliseconds(6000) }
+            try app.emulator.updateBehaviour { $0.createLatency = .seconds(10) }
             let started = ContinuousClock.now
             let first = try await app.provision(#"{"name":"slow"}"#, key: "slow-1")
             #expect(first.status == 202)
-            #expect(ContinuousClock.now - started < .seconds(5))  // the wait (1 s), not the create (6 s)
+            // The wait (1 s), not the create (10 s); 5.2 s was seen on PostgreSQL with both cores busy.
+            #expect(ContinuousClock.now - started < .seconds(8))
             let body = try first.json()
             let id = try #require(body["id"] as? String)
             #expect(body["status"] as? String == "provisioning")
