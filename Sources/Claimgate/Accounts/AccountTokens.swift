@@ -81,15 +81,11 @@ public actor AccountTokens {
             guard let account = try await database.read({ try AccountsRepository.find(accountID, in: $0) }) else {
                 return .notFound
             }
-            if account.status != "active" || usableAccess(account) != nil || taken {
+            // Settled by someone else (another replica refreshed, or the grant is gone), or ours to do.
+            let settled: Outcome? = account.status != "active" ? .needsReauth : usableAccess(account)
+            if settled != nil || taken {
                 let outcome: Outcome
-                if account.status != "active" {
-                    outcome = .needsReauth
-                } else if let usable = usableAccess(account) {
-                    outcome = usable
-                } else {
-                    outcome = try await refresh(account)
-                }
+                if let settled { outcome = settled } else { outcome = try await refresh(account) }
                 if taken {
                     try await database.write { try LeasesRepository.releaseRefresh(accountID, owner: owner, in: $0) }
                 }

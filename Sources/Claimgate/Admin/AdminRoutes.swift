@@ -43,7 +43,9 @@ struct AdminRoutes {
         let authentication = AdminAuthentication(
             password: password, limiter: RateLimiter(perMinute: AdminAuthentication.attemptsPerMinute, clock: clock),
             sessions: sessions, pages: pages)
-        let open: [any HTTPMiddleware] = [PageSecurityHeaders(headers: headers), AdminPageErrors(storageFaults: storageFaults, pages: pages)]
+        let open: [any HTTPMiddleware] = [PageSecurityHeaders(headers: headers), StorageFailurePage(
+            storageFaults: storageFaults, retryAfterSeconds: 5, html: pages.message(
+                title: "The database is not answering", "Claimgate could not read its database. Try again in a moment."))]
         let chain = open + [authentication]
         registerSignIn(in: &router, middleware: open, authentication: authentication)
         router.get("/admin", middleware: chain) { request in
@@ -119,20 +121,3 @@ struct AdminRoutes {
     }
 }
 
-/// A storage failure on the dashboard is a `503` page (counted and logged with the request id).
-struct AdminPageErrors: HTTPMiddleware {
-    let storageFaults: StorageFaults
-    let pages: AdminPages
-
-    func handle(_ request: HTTPRequest, next: HTTPResponder) async throws -> HTTPResponse {
-        do {
-            return try await next(request)
-        } catch where StorageFaults.isStorageFailure(error) {
-            storageFaults.record(error, during: "\(request.method) \(request.routePattern ?? "?")", logger: request.logger)
-            var response = HTTPResponse.html(pages.message(
-                title: "The database is not answering", "Claimgate could not read its database. Try again in a moment."), status: 503)
-            response.headers.set("Retry-After", "5")
-            return response
-        }
-    }
-}

@@ -12,22 +12,22 @@ struct PageSecurityHeaders: HTTPMiddleware {
     }
 }
 
-/// Browser routes answer with pages, never JSON: a storage failure becomes a `503` page (counted
-/// and logged with the request id, never with the path, which carries the claim token).
-struct ClaimPageErrors: HTTPMiddleware {
+/// Browser routes answer with pages, never JSON: a storage failure becomes a `503` page with
+/// `Retry-After` (counted and logged with the request id and the route pattern, never with the
+/// path, which may carry a claim token). The claim pages and `/admin` each give their own page.
+struct StorageFailurePage: HTTPMiddleware {
     let storageFaults: StorageFaults
-    let pages: ClaimPages
+    let retryAfterSeconds: Int
+    /// The page's HTML, made once.
+    let html: String
 
     func handle(_ request: HTTPRequest, next: HTTPResponder) async throws -> HTTPResponse {
         do {
             return try await next(request)
         } catch where StorageFaults.isStorageFailure(error) {
             storageFaults.record(error, during: "\(request.method) \(request.routePattern ?? "?")", logger: request.logger)
-            var response = HTTPResponse.html(pages.message(
-                title: "Claimgate is having trouble",
-                "Claimgate could not read or record this step. Nothing was lost: if you just approved the claim at Prisma, it is finished as soon as Claimgate recovers. Please open your claim link again in a minute."),
-                status: 503)
-            response.headers.set("Retry-After", "30")
+            var response = HTTPResponse.html(html, status: 503)
+            response.headers.set("Retry-After", String(retryAfterSeconds))
             return response
         }
     }

@@ -44,7 +44,9 @@ struct ClaimRoutes {
     func register(in router: inout Router) {
         let chain: [any HTTPMiddleware] = [
             PageSecurityHeaders(headers: securityHeaders),
-            ClaimPageErrors(storageFaults: storageFaults, pages: pages),
+            StorageFailurePage(storageFaults: storageFaults, retryAfterSeconds: 30, html: pages.message(
+                title: "Claimgate is having trouble",
+                "Claimgate could not read or record this step. Nothing was lost: if you just approved the claim at Prisma, it is finished as soon as Claimgate recovers. Please open your claim link again in a minute.")),
             ClientRateLimit(limiter: limiter, pages: pages),
         ]
         router.get("/claim/:token", middleware: chain) { request in
