@@ -4,5 +4,6 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/random.h>
 #include <microhttpd.h>
 #endif

@@ -62,8 +62,9 @@ public protocol HTTPHandler: Sendable {
     /// A response that can be produced at once, without waiting for anything, or `nil`.
     ///
     /// The server calls this on its polling thread before suspending the connection; a non-nil
-    /// answer skips the task hop (used for health checks, which must never queue behind work).
-    /// Implementations must not block.
+    /// answer skips the task hop (health checks, which must never queue behind work, and the
+    /// fast paths of ``Router/InlineHandler``). Implementations must not wait on anything but a
+    /// local read of a few pages: the polling thread serves every connection it holds.
     func immediateResponse(to request: HTTPRequest) -> HTTPResponse?
 }
 

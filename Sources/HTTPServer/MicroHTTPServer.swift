@@ -16,7 +16,9 @@ public struct HTTPServerError: Error, CustomStringConvertible, Sendable {
 ///
 /// The MHD polling threads never wait for a handler: the body is buffered in the access handler,
 /// the connection is suspended, the handler runs in a `Task`, and the connection is resumed when
-/// the response is ready. The transport enforces the limits a production server needs (body,
+/// the response is ready. Only an answer the handler can give at once
+/// (``HTTPHandler/immediateResponse(to:)``: a probe, or a fast path over a local read) is made on
+/// the polling thread itself, saving the hops to a task and back. The transport enforces the limits a production server needs (body,
 /// headers, connections, timeouts, a handler deadline) and rejects ambiguous message framing —
 /// duplicate `Content-Length`, or `Content-Length` with `Transfer-Encoding` — that the Debian
 /// 0.9.75 library would otherwise accept and use to smuggle a second request.
@@ -414,9 +416,22 @@ public final class MicroHTTPServer: @unchecked Sendable {
            given.utf8.allSatisfy({ isIDByte($0) }) {
             return given
         }
-        var generator = SystemRandomNumberGenerator()
-        let high = generator.next() as UInt64, low = generator.next() as UInt64
-        return hex(high) + hex(low)
+        // 16 random bytes in one `getrandom` call (the generator's two `next()` calls made two),
+        // written as 32 hex digits without intermediate strings: this runs for every request.
+        var random = [UInt8](repeating: 0, count: 16)
+        let filled = random.withUnsafeMutableBytes { getrandom($0.baseAddress, 16, 0) }
+        if filled != 16 {
+            var generator = SystemRandomNumberGenerator()
+            for index in random.indices { random[index] = generator.next() }
+        }
+        let digits: StaticString = "0123456789abcdef"
+        return String(unsafeUninitializedCapacity: 32) { out in
+            for (index, byte) in random.enumerated() {
+                out[2 * index] = digits.utf8Start[Int(byte >> 4)]
+                out[2 * index + 1] = digits.utf8Start[Int(byte & 0xf)]
+            }
+            return 32
+        }
     }
 
     private static func isIDByte(_ byte: UInt8) -> Bool {
@@ -424,10 +439,6 @@ public final class MicroHTTPServer: @unchecked Sendable {
             || byte == 0x2d || byte == 0x5f || byte == 0x2e
     }
 
-    private static func hex(_ value: UInt64) -> String {
-        let text = String(value, radix: 16)
-        return String(repeating: "0", count: 16 - text.count) + text
-    }
 
     static func clientAddress(_ connection: OpaquePointer) -> String? {
         var buffer = [CChar](repeating: 0, count: 64)

@@ -13,6 +13,10 @@ public struct Router: HTTPHandler {
     public typealias Handler = HTTPResponder
     /// A handler that answers at once and never blocks (see ``HTTPHandler/immediateResponse(to:)``).
     public typealias ImmediateHandler = @Sendable (HTTPRequest) -> HTTPResponse
+    /// A route's fast path, run on the polling thread before its middleware and handler: an answer
+    /// for the common case, or nil to take the full path (which must give the same answer, and is
+    /// the one that reports every refusal and failure).
+    public typealias InlineHandler = @Sendable (HTTPRequest) -> HTTPResponse?
 
     struct Route: Sendable {
         let method: String
@@ -20,7 +24,7 @@ public struct Router: HTTPHandler {
         let segments: [Segment]
         /// The handler inside its route middleware.
         let responder: HTTPResponder
-        let immediate: ImmediateHandler?
+        let inline: InlineHandler?
     }
 
     enum Segment: Sendable, Equatable {
@@ -37,12 +41,17 @@ public struct Router: HTTPHandler {
     }
 
     /// Registers a handler for a method and pattern, inside `middleware` (outermost first).
+    /// - Parameter inline: An optional fast path (see ``InlineHandler``): it runs on the polling
+    ///   thread with no middleware, so it must check what the middleware would (authentication)
+    ///   and answer only what the full path would answer the same; it must not block beyond a
+    ///   local read.
     public mutating func add(
-        _ method: String, _ pattern: String, middleware: [any HTTPMiddleware] = [], _ handler: @escaping Handler
+        _ method: String, _ pattern: String, middleware: [any HTTPMiddleware] = [], inline: InlineHandler? = nil,
+        _ handler: @escaping Handler
     ) {
         routes.append(Route(
             method: method.uppercased(), pattern: pattern, segments: Router.segments(pattern),
-            responder: middleware.wrapping(handler), immediate: nil))
+            responder: middleware.wrapping(handler), inline: inline))
     }
 
     /// Registers a handler that answers on the server's polling thread, with no task hop and no
@@ -50,16 +59,19 @@ public struct Router: HTTPHandler {
     public mutating func addImmediate(_ method: String, _ pattern: String, _ handler: @escaping ImmediateHandler) {
         routes.append(Route(
             method: method.uppercased(), pattern: pattern, segments: Router.segments(pattern),
-            responder: { handler($0) }, immediate: handler))
+            responder: { handler($0) }, inline: { handler($0) }))
     }
 
     public func immediateResponse(to request: HTTPRequest) -> HTTPResponse? {
-        guard case .found(let route, let routed) = resolve(request), let immediate = route.immediate else { return nil }
-        return labelled(immediate(routed), route.pattern)
+        guard case .found(let route, var routed) = resolve(request), let inline = route.inline else { return nil }
+        routed.routePattern = route.pattern
+        return inline(routed).map { labelled($0, route.pattern) }
     }
 
-    public mutating func get(_ pattern: String, middleware: [any HTTPMiddleware] = [], _ handler: @escaping Handler) {
-        add("GET", pattern, middleware: middleware, handler)
+    public mutating func get(
+        _ pattern: String, middleware: [any HTTPMiddleware] = [], inline: InlineHandler? = nil, _ handler: @escaping Handler
+    ) {
+        add("GET", pattern, middleware: middleware, inline: inline, handler)
     }
     public mutating func post(_ pattern: String, middleware: [any HTTPMiddleware] = [], _ handler: @escaping Handler) {
         add("POST", pattern, middleware: middleware, handler)
@@ -134,21 +146,22 @@ public struct Router: HTTPHandler {
     }
 
     static func segments(_ pattern: String) -> [Segment] {
-        split(pattern).map { part in part.hasPrefix(":") ? .parameter(String(part.dropFirst())) : .literal(part) }
+        split(pattern).map { part in part.hasPrefix(":") ? .parameter(String(part.dropFirst())) : .literal(String(part)) }
     }
 
-    static func split(_ path: String) -> [String] {
-        path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+    /// The path's segments, as slices of it (no string is made per segment for matching).
+    static func split(_ path: String) -> [Substring] {
+        path.split(separator: "/", omittingEmptySubsequences: true)
     }
 
-    static func match(_ segments: [Segment], _ parts: [String]) -> [String: String]? {
+    static func match(_ segments: [Segment], _ parts: [Substring]) -> [String: String]? {
         guard segments.count == parts.count else { return nil }
+        for (segment, part) in zip(segments, parts) {
+            if case .literal(let literal) = segment, literal != part { return nil }
+        }
         var parameters: [String: String] = [:]
         for (segment, part) in zip(segments, parts) {
-            switch segment {
-            case .literal(let literal): if literal != part { return nil }
-            case .parameter(let name): parameters[name] = part
-            }
+            if case .parameter(let name) = segment { parameters[name] = String(part) }
         }
         return parameters
     }

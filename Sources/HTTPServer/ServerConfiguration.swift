@@ -90,4 +90,15 @@ public struct AccessRecord: Sendable {
     public var status: Int
     public var duration: Duration
     public var responseBytes: Int
+
+    public init(requestID: String, method: String, path: String, route: String, status: Int, duration: Duration,
+                responseBytes: Int) {
+        self.requestID = requestID
+        self.method = method
+        self.path = path
+        self.route = route
+        self.status = status
+        self.duration = duration
+        self.responseBytes = responseBytes
+    }
 }

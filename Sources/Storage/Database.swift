@@ -57,6 +57,29 @@ public final class Database: Sendable {
         }
     }
 
+    /// Runs the read `body` at once on the caller's thread when the engine can do that without
+    /// waiting on anything but the local disk — SQLite, on a read-only connection of its own
+    /// (see ``SQLiteDatabase/readInline(_:)``) — else returns nil: PostgreSQL (every statement is
+    /// a network round trip), an in-memory database, every read connection busy, or the fault
+    /// test hook armed. The caller then uses ``read(_:)``. Sees every write committed before it.
+    public func readInline<T>(_ body: (any SQLSession) throws -> T) throws -> T? {
+        switch engine {
+        case .sqlite(let db): try db.readInline(body)
+        case .postgres: nil
+        }
+    }
+
+    /// A count that moves whenever this process's writes may have changed the state — after
+    /// every write transaction and migration — so that something derived from a read made while
+    /// it stayed put is still current. SQLite only (it is the one writer of its file); nil on
+    /// PostgreSQL, where other replicas write too.
+    public var changeCount: UInt64? {
+        switch engine {
+        case .sqlite(let db): db.changeCount
+        case .postgres: nil
+        }
+    }
+
     /// Runs `body` in a write transaction (see the type's comment); any thrown error rolls back.
     @discardableResult
     public func write<T: Sendable>(_ body: sending (any SQLSession) throws -> T) async throws -> T {

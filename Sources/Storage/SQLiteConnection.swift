@@ -7,12 +7,16 @@ private let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 public final class SQLiteConnection {
     private var handle: OpaquePointer?
     private var statementCache: [String: OpaquePointer] = [:]
+    private var columnCache: [String: [String]] = [:]
     /// Test hook: how many more statement executions fail, and with which code.
     private var faults: (remaining: Int, code: Int32) = (0, 0)
 
     /// Opens (creating if needed) the database file at `path`; `":memory:"` for a private in-memory one.
-    public init(path: String) throws {
-        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
+    /// - Parameter readOnly: Open an existing file for reading only, with `query_only` and no busy
+    ///   timeout (the readers of ``SQLiteReadPool``): it can neither write nor checkpoint, and
+    ///   never waits on a lock.
+    public init(path: String, readOnly: Bool = false) throws {
+        let flags = (readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) | SQLITE_OPEN_NOMUTEX
         var db: OpaquePointer?
         let rc = sqlite3_open_v2(path, &db, flags, nil)
         guard rc == SQLITE_OK, let db else {
@@ -22,6 +26,7 @@ public final class SQLiteConnection {
         }
         handle = db
         sqlite3_extended_result_codes(db, 1)
+        if readOnly { try execute(script: "PRAGMA query_only=1; PRAGMA busy_timeout=0") }
     }
 
     deinit { close() }
@@ -30,6 +35,7 @@ public final class SQLiteConnection {
     public func close() {
         for statement in statementCache.values { sqlite3_finalize(statement) }
         statementCache.removeAll()
+        columnCache.removeAll()
         if let handle { sqlite3_close_v2(handle) }
         handle = nil
     }
@@ -64,12 +70,7 @@ public final class SQLiteConnection {
         defer { sqlite3_reset(statement); sqlite3_clear_bindings(statement) }
         try failIfInjected(sql)
         let count = Int(sqlite3_column_count(statement))
-        let columns = try (0..<count).map { index in
-            guard let name = sqlite3_column_name(statement, Int32(index)) else {
-                throw SQLiteError(code: SQLITE_NOMEM, message: "out of memory reading column names", sql: sql)
-            }
-            return String(cString: name)
-        }
+        let columns = try columnNames(statement, count: count, sql: sql)
         var rows: [Row] = []
         while true {
             let rc = sqlite3_step(statement)
@@ -133,6 +134,21 @@ public final class SQLiteConnection {
         throw SQLiteError(
             code: faults.code, message: "injected fault (test hook), \(faults.remaining) more pending", sql: sql,
             isInjected: true)
+    }
+
+    /// The statement's column names, made into strings once per statement rather than per query
+    /// (a read of one row otherwise made one string per column). A statement that SQLite
+    /// re-prepared after a schema change with another shape gets its names read again.
+    private func columnNames(_ statement: OpaquePointer, count: Int, sql: String) throws -> [String] {
+        if let known = columnCache[sql], known.count == count { return known }
+        let columns = try (0..<count).map { index in
+            guard let name = sqlite3_column_name(statement, Int32(index)) else {
+                throw SQLiteError(code: SQLITE_NOMEM, message: "out of memory reading column names", sql: sql)
+            }
+            return String(cString: name)
+        }
+        columnCache[sql] = columns
+        return columns
     }
 
     private func prepared(_ sql: String, _ parameters: [any SQLBindable]) throws -> OpaquePointer {

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// How the database file is tuned at open.
 public struct DatabaseOptions: Sendable {
     /// `FULL` syncs the WAL on every commit (no acknowledged write is lost on power failure);
@@ -5,10 +7,14 @@ public struct DatabaseOptions: Sendable {
     public var synchronous: String = "FULL"
     /// How long a statement waits on a lock before `SQLITE_BUSY`.
     public var busyTimeoutMilliseconds: Int = 5000
+    /// How many read-only connections ``Database/readInline(_:)`` may open (one per thread that
+    /// reads inline at a time; the HTTP server's polling threads are one per core).
+    public var inlineReaders: Int = 4
 
-    public init(synchronous: String = "FULL", busyTimeoutMilliseconds: Int = 5000) {
+    public init(synchronous: String = "FULL", busyTimeoutMilliseconds: Int = 5000, inlineReaders: Int = 4) {
         self.synchronous = synchronous
         self.busyTimeoutMilliseconds = busyTimeoutMilliseconds
+        self.inlineReaders = inlineReaders
     }
 }
 
@@ -28,6 +34,12 @@ public struct DatabaseOptions: Sendable {
 public actor SQLiteDatabase {
     private let connection: SQLiteConnection
     private let executor: SQLiteExecutor
+    /// Read-only connections for ``readInline(_:)`` (none for an in-memory database, which
+    /// another connection could not see).
+    private nonisolated let readers: SQLiteReadPool?
+    /// Raised after every write transaction ends (committed or not) and every migration: a
+    /// value read while it stayed the same is still current (see ``Database/changeCount``).
+    private nonisolated let writes = Atomic<UInt64>(0)
     public nonisolated let path: String
 
     /// The name of the thread every ``Database`` runs its SQLite calls on (Linux caps thread names
@@ -59,6 +71,17 @@ public actor SQLiteDatabase {
         self.connection = connection
         self.executor = SQLiteExecutor(threadName: SQLiteExecutor.threadName)
         self.path = path
+        readers = path == ":memory:" ? nil : SQLiteReadPool(path: path, capacity: options.inlineReaders)
+    }
+
+    /// How many write transactions have ended so far (see ``Database/changeCount``).
+    public nonisolated var changeCount: UInt64 { writes.load(ordering: .sequentiallyConsistent) }
+
+    /// Runs the read `body` at once on the caller's thread, on a read-only connection of its own;
+    /// nil when there is none free (see ``SQLiteReadPool``). For short reads of a few indexed
+    /// rows only: the caller's thread waits for the disk if the pages are not cached.
+    public nonisolated func readInline<T>(_ body: (any SQLSession) throws -> T) throws -> T? {
+        try readers?.read(body)
     }
 
     /// Runs `body` inside `BEGIN DEFERRED … COMMIT`, so every statement of it reads the same
@@ -72,7 +95,10 @@ public actor SQLiteDatabase {
     /// Runs `body` inside `BEGIN IMMEDIATE … COMMIT`; any thrown error rolls everything back.
     @discardableResult
     public func write<T: Sendable>(_ body: (any SQLSession) throws -> T) throws -> T {
-        try transaction("BEGIN IMMEDIATE", body)
+        // Counted after the transaction ends, never before its commit: a reader that saw the old
+        // count cannot have cached anything this write changed without seeing the count move.
+        defer { writes.add(1, ordering: .sequentiallyConsistent) }
+        return try transaction("BEGIN IMMEDIATE", body)
     }
 
     /// `PRAGMA quick_check`: `ok`, or the first problem found.
@@ -92,6 +118,7 @@ public actor SQLiteDatabase {
     @discardableResult
     public func migrate(_ migrator: Migrator) throws -> MigrationReport {
         try endAbandonedTransaction()
+        defer { writes.add(1, ordering: .sequentiallyConsistent) }
         return try migrator.apply(to: connection)
     }
 
@@ -101,6 +128,7 @@ public actor SQLiteDatabase {
 
     /// Closes the connection; later calls fail.
     public func close() {
+        readers?.close()
         connection.close()
     }
 
@@ -112,11 +140,15 @@ public actor SQLiteDatabase {
     /// everything works again. See ``SQLiteConnection/injectFaults(_:code:)``.
     public func injectFaults(_ count: Int, code: Int32) {
         connection.injectFaults(count, code: code)
+        readers?.setPaused(count > 0)
+        // The disk "changed": what was read before must not be reused as if it were current.
+        writes.add(1, ordering: .sequentiallyConsistent)
     }
 
     /// Test hook: cancels the injected faults still pending.
     public func clearFaults() {
         connection.clearFaults()
+        readers?.setPaused(false)
     }
 
     // MARK: Transactions

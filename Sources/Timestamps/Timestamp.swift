@@ -9,16 +9,32 @@ import Darwin
 /// an `ISO8601DateFormatter` costs more than the rest of a typical request on Linux.
 public enum Timestamp {
     public static func string(milliseconds: Int64) -> String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(24)
+        append(milliseconds: milliseconds, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Appends the timestamp's text to `bytes` (what ``string(milliseconds:)`` returns), for
+    /// writers of JSON that build their bytes directly.
+    public static func append(milliseconds: Int64, to bytes: inout [UInt8]) {
         var seconds = time_t(milliseconds >= 0 ? milliseconds / 1000 : (milliseconds - 999) / 1000)
-        let millis = Int(milliseconds - Int64(seconds) * 1000)
+        let millis = Int32(milliseconds - Int64(seconds) * 1000)
         var parts = tm()
         gmtime_r(&seconds, &parts)
-        func pad(_ value: Int32, _ width: Int) -> String {
+        func digits(_ value: Int32, _ width: Int) {
+            // At least `width` digits, zero-padded; more when the value needs them (years > 9999).
             let text = String(value)
-            return String(repeating: "0", count: max(0, width - text.count)) + text
+            for _ in 0..<max(0, width - text.utf8.count) { bytes.append(UInt8(ascii: "0")) }
+            bytes += text.utf8
         }
-        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
-            + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(millis), 3))Z"
+        digits(parts.tm_year + 1900, 4); bytes.append(UInt8(ascii: "-"))
+        digits(parts.tm_mon + 1, 2); bytes.append(UInt8(ascii: "-"))
+        digits(parts.tm_mday, 2); bytes.append(UInt8(ascii: "T"))
+        digits(parts.tm_hour, 2); bytes.append(UInt8(ascii: ":"))
+        digits(parts.tm_min, 2); bytes.append(UInt8(ascii: ":"))
+        digits(parts.tm_sec, 2); bytes.append(UInt8(ascii: "."))
+        digits(millis, 3); bytes.append(UInt8(ascii: "Z"))
     }
 
     public static func string(secondsSince1970 seconds: Double) -> String {

@@ -32,26 +32,64 @@ public struct JSONLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        var line: [UInt8] = []
-        line.reserveCapacity(320)
-        line += Array(#"{"ts":"#.utf8)
-        line += JSONText.string(JSONLogHandler.timestamp())
-        line += Array(#","level":"#.utf8)
-        line += JSONText.string(event.level.rawValue)
-        line += Array(#","msg":"#.utf8)
-        line += JSONText.string(event.message.description)
-        line += Array(#","logger":"#.utf8)
-        line += JSONText.string(label)
-        var merged = metadata
-        if let extra = event.metadata { for (key, value) in extra { merged[key] = value } }
+        let merged: Logger.Metadata
+        if let extra = event.metadata, !extra.isEmpty {
+            merged = metadata.isEmpty ? extra : metadata.merging(extra) { _, new in new }
+        } else {
+            merged = metadata
+        }
+        var line = head(event.level, event.message.description)
         for key in merged.keys.sorted() where !JSONLogHandler.reserved.contains(key) {
             line.append(UInt8(ascii: ","))
-            line += JSONText.string(key)
+            JSONText.append(key, to: &line)
             line.append(UInt8(ascii: ":"))
             JSONLogHandler.write(merged[key]!, into: &line)
         }
-        line += [UInt8(ascii: "}"), 0x0a]
-        sink.write(line, durable: event.level >= .error)
+        finish(&line, level: event.level)
+    }
+
+    /// Logs a line whose metadata is string fields given in key order: the line ``log(event:)``
+    /// writes for the same fields, without a `Logger.Metadata` dictionary to build, merge and
+    /// sort — for the access log, which writes one per request (that cost 7 µs of each).
+    /// With metadata of its own the handler takes the general path, which merges it in.
+    public func log(level: Logger.Level, _ message: String, sortedFields fields: KeyValuePairs<String, String>) {
+        guard logLevel <= level else { return }
+        guard metadata.isEmpty else {
+            var extra: Logger.Metadata = [:]
+            for (key, value) in fields { extra[key] = .string(value) }
+            log(event: LogEvent(level: level, message: "\(message)", metadata: extra, source: "", file: #fileID,
+                                function: #function, line: #line))
+            return
+        }
+        var line = head(level, message)
+        for (key, value) in fields where !JSONLogHandler.reserved.contains(key) {
+            line.append(UInt8(ascii: ","))
+            JSONText.append(key, to: &line)
+            line.append(UInt8(ascii: ":"))
+            JSONText.append(value, to: &line)
+        }
+        finish(&line, level: level)
+    }
+
+    /// `{"ts":…,"level":…,"msg":…,"logger":…`, appended in place (no intermediate arrays).
+    private func head(_ level: Logger.Level, _ message: String) -> [UInt8] {
+        var line: [UInt8] = []
+        line.reserveCapacity(320)
+        line.append(contentsOf: #"{"ts":""#.utf8)
+        JSONLogHandler.appendTimestamp(to: &line)
+        line.append(contentsOf: #"","level":"#.utf8)
+        JSONText.append(level.rawValue, to: &line)
+        line.append(contentsOf: #","msg":"#.utf8)
+        JSONText.append(message, to: &line)
+        line.append(contentsOf: #","logger":"#.utf8)
+        JSONText.append(label, to: &line)
+        return line
+    }
+
+    private func finish(_ line: inout [UInt8], level: Logger.Level) {
+        line.append(UInt8(ascii: "}"))
+        line.append(0x0a)
+        sink.write(line, durable: level >= .error)
     }
 
     /// Members the handler writes itself; metadata of the same name would make a second member.
@@ -59,8 +97,8 @@ public struct JSONLogHandler: LogHandler {
 
     static func write(_ value: Logger.Metadata.Value, into line: inout [UInt8]) {
         switch value {
-        case .string(let text): line += JSONText.string(text)
-        case .stringConvertible(let convertible): line += JSONText.string(convertible.description)
+        case .string(let text): JSONText.append(text, to: &line)
+        case .stringConvertible(let convertible): JSONText.append(convertible.description, to: &line)
         case .array(let values):
             line.append(UInt8(ascii: "["))
             for (index, element) in values.enumerated() {
@@ -72,7 +110,7 @@ public struct JSONLogHandler: LogHandler {
             line.append(UInt8(ascii: "{"))
             for (index, key) in values.keys.sorted().enumerated() {
                 if index > 0 { line.append(UInt8(ascii: ",")) }
-                line += JSONText.string(key)
+                JSONText.append(key, to: &line)
                 line.append(UInt8(ascii: ":"))
                 write(values[key]!, into: &line)
             }
@@ -81,9 +119,16 @@ public struct JSONLogHandler: LogHandler {
     }
 
     static func timestamp() -> String {
+        var line: [UInt8] = []
+        appendTimestamp(to: &line)
+        return String(decoding: line, as: UTF8.self)
+    }
+
+    /// The current time as ``Timestamp`` writes it, appended to `line`.
+    static func appendTimestamp(to line: inout [UInt8]) {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
-        return Timestamp.string(milliseconds: Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec / 1_000_000))
+        Timestamp.append(milliseconds: Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec / 1_000_000), to: &line)
     }
 }
 

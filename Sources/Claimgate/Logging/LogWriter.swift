@@ -7,7 +7,8 @@ import Glibc
 /// Writes log lines to a file descriptor from one thread of its own, in batches, so a request never
 /// waits for `write(2)` to stderr (a pipe to a log collector can be slow, or full).
 ///
-/// Requests hand their line over under a short lock and go on. The buffer is bounded
+/// Requests hand their line over under a short lock and go on; the writer takes what gathered
+/// every couple of milliseconds, so under load one `write(2)` carries many lines. The buffer is bounded
 /// (`capacityBytes`): when the collector cannot keep up, new lines are **dropped and counted**
 /// (`claimgate_log_lines_dropped_total`) rather than stalling every request behind the log — a
 /// service that stops answering because its logs are slow helps no one, and the count says what
@@ -25,7 +26,13 @@ public final class LogWriter: Sendable {
         var dropped = 0
         var stopping = false
         var stopped = false
+        /// The writer found nothing to write and sleeps until a line comes (it must be woken);
+        /// otherwise it is writing or pausing between batches and will look again by itself.
+        var idle = false
     }
+
+    /// The writer's pause between batches: how late an ordinary line may reach the descriptor.
+    static let batchPauseMilliseconds = 2
 
     private let descriptor: Int32
     private let capacityBytes: Int
@@ -47,19 +54,20 @@ public final class LogWriter: Sendable {
 
     /// Queues one line (with its newline); waits for it to be written when `durable`.
     public func write(_ line: [UInt8], durable: Bool = false) {
-        let (target, wasEmpty): (Int?, Bool) = state.withLock { state in
+        let (target, wake): (Int?, Bool) = state.withLock { state in
             guard state.pending.count + line.count <= capacityBytes else {
                 state.dropped += 1
                 return (nil, false)
             }
-            let wasEmpty = state.pending.isEmpty
             state.pending += line
             state.accepted += line.count
-            return (state.accepted, wasEmpty)
+            // Wake the writer only when it sleeps, or the line must not wait, or the buffer fills
+            // up: a wake-up per line (a futex call, a context switch) cost more than the line.
+            let wake = state.idle || durable || state.pending.count >= capacityBytes / 4
+            state.idle = false
+            return (state.accepted, wake)
         }
-        // Only the first line of a batch wakes the writer (a futex call per line cost 4 % of a
-        // request): later ones find it awake, or are picked up by the pass already signalled.
-        if wasEmpty { wake.signal() }
+        if wake { self.wake.signal() }
         if durable, let target { waitUntilWritten(target) }
     }
 
@@ -98,6 +106,7 @@ public final class LogWriter: Sendable {
         while true {
             let (count, stopping) = state.withLock { state -> (Int, Bool) in
                 swap(&batch, &state.pending)
+                state.idle = batch.isEmpty && !state.stopping
                 return (batch.count, state.stopping)
             }
             if count == 0 {
@@ -121,6 +130,9 @@ public final class LogWriter: Sendable {
             state.withLock { $0.written += count }
             done.broadcast()
             batch.removeAll(keepingCapacity: true)
+            // Let the next lines gather for a moment (one write for many lines under load); a
+            // flush, an `error` line or a filling buffer cuts the pause short.
+            wake.wait(milliseconds: Self.batchPauseMilliseconds)
         }
     }
 }

@@ -30,34 +30,60 @@ struct DatabaseView: JSONRepresentable {
     }
 
     var json: [UInt8] {
-        var members: [(String, [UInt8])] = [
-            ("id", text(record.id)), ("status", text(record.status.rawValue)), ("name", text(record.name)),
-            ("region", text(record.region)), ("reference", text(record.reference)),
-            // Stored as canonical JSON by the parser: spliced in as it is (numbers keep every digit).
-            ("metadata", record.metadata.map { Array($0.utf8) } ?? JSONObjectWriter.null),
-            ("projectId", text(record.projectId)), ("databaseId", text(record.prismaDatabaseId)),
-            ("expiresAt", text(Timestamp.string(milliseconds: record.expiresAt))),
-            ("createdAt", text(Timestamp.string(milliseconds: record.createdAt))),
-            ("claimedAt", text(record.claimedAt.map { Timestamp.string(milliseconds: $0) })),
-            ("claimedWorkspaceId", text(record.claimedWorkspaceId)), ("failureReason", text(record.failureReason)),
-            ("deletedBy", text(record.deletedBy)),
-        ]
-        if let credentials {
-            members.append(("connectionString", text(credentials.direct)))
-            members.append(("pooledConnectionString", text(credentials.pooled)))
-        }
-        if let claimURL { members.append(("claimUrl", text(claimURL))) }
-        for (key, value) in extras { members.append((key, value.canonical)) }
+        // Written in key order directly, into one buffer: this runs on every API read, and a
+        // list of members sorted per call was a measurable part of it. `extras` (event
+        // payloads only) are merged in at their place.
+        var members = Members(extras: extras)
+        if let claimURL { members.string("claimUrl", claimURL) }
+        members.timestamp("claimedAt", record.claimedAt)
+        members.string("claimedWorkspaceId", record.claimedWorkspaceId)
+        if let credentials { members.string("connectionString", credentials.direct) }
+        members.timestamp("createdAt", record.createdAt)
+        members.string("databaseId", record.prismaDatabaseId)
+        members.string("deletedBy", record.deletedBy)
+        members.timestamp("expiresAt", record.expiresAt)
+        members.string("failureReason", record.failureReason)
+        members.string("id", record.id)
+        // Stored as canonical JSON by the parser: spliced in as it is (numbers keep every digit).
+        members.raw("metadata", record.metadata.map { Array($0.utf8) } ?? JSONObjectWriter.null)
+        members.string("name", record.name)
+        if let credentials { members.string("pooledConnectionString", credentials.pooled) }
+        members.string("projectId", record.projectId)
+        members.string("reference", record.reference)
+        members.string("region", record.region)
+        members.string("status", record.status.rawValue)
+        return members.finished
+    }
+
+    /// A writer that takes members in key order and slips the extras in where they sort.
+    private struct Members {
         var writer = JSONObjectWriter()
-        for (key, value) in members.sorted(by: { $0.0 < $1.0 }) { writer.raw(key, value) }
-        return writer.finished
+        var extras: ArraySlice<(key: String, value: JSONValue)>
+
+        init(extras: [String: JSONValue]) {
+            self.extras = extras.isEmpty ? [] : extras.sorted { $0.key < $1.key }[...]
+        }
+
+        mutating func before(_ name: String) {
+            while let next = extras.first, next.key < name {
+                writer.raw(next.key, next.value.canonical)
+                extras.removeFirst()
+            }
+        }
+
+        mutating func string(_ name: String, _ value: String?) { before(name); writer.string(name, value) }
+        mutating func timestamp(_ name: String, _ value: Int64?) { before(name); writer.timestamp(name, milliseconds: value) }
+        mutating func raw(_ name: String, _ json: [UInt8]) { before(name); writer.raw(name, json) }
+
+        var finished: [UInt8] {
+            mutating get {
+                before("\u{10FFFF}")
+                return writer.finished
+            }
+        }
     }
 
     var bytes: [UInt8] { json }
-
-    private func text(_ value: String?) -> [UInt8] {
-        value.map { JSONText.string($0) } ?? JSONObjectWriter.null
-    }
 }
 
 /// `{"data": [...], "nextCursor": …, "hasMore": …}` list answers (Claimgate's own; `PrismaAPI.Page`

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import PrismaAPI
 import Storage
 
@@ -10,6 +11,20 @@ extension ProvisioningService {
             throw ProvisioningError.databaseNotFound
         }
         return record
+    }
+
+    /// `get` done at once on the caller's thread, when storage can (``Database/readInline(_:)``):
+    /// the record, or nil for anything but a database found — not found, storage unable to read
+    /// inline, or a storage error. The caller then runs ``get(_:)``, which answers and reports
+    /// each of those; an inline failure is logged here, as the full path may well succeed.
+    public func getInline(_ id: String, logger requestLogger: Logger) -> DatabaseRecord? {
+        do {
+            return try database.readInline { try DatabasesRepository.find(id, in: $0) } ?? nil
+        } catch {
+            requestLogger.warning("inline read failed; answering on the storage thread",
+                                  metadata: ["database_id": "\(id)", "error": "\(error)"])
+            return nil
+        }
     }
 
     /// `GET /v1/databases?status=&reference=&limit=&cursor=`.

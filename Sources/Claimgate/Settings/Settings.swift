@@ -22,6 +22,9 @@ public struct Settings: Sendable {
     public var logLevel: Logger.Level
     /// Log `/healthz`, `/readyz` and `/metrics` requests at `info` (default: `debug`).
     public var logProbes: Bool
+    /// How long an answer of `GET /v1/databases/{id}` may be reused while nothing was written
+    /// (SQLite only; 0 turns the reuse off). See `RecentReads`.
+    public var readCacheSeconds: Int
     /// Loopback port of the built-in Prisma emulator in sandbox mode (0 picks a free one).
     public var sandboxPort: Int
     /// Standard Webhooks secret (`whsec_…`) for signed partner calls, or nil.
@@ -66,6 +69,7 @@ public struct Settings: Sendable {
         }
         self.logLevel = logLevel
         logProbes = try service.bool("logProbes", default: false)
+        readCacheSeconds = try service.int("readCacheSeconds", default: 1, in: 0...60)
         sandboxPort = try service.int("sandboxPort", default: 0, in: 0...65_535)
         webhookSecret = try service.secret("webhookSecret")
         metricsToken = try service.secret("metricsToken")

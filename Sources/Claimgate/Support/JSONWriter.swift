@@ -1,4 +1,5 @@
 import HTTPServer
+import Timestamps
 
 /// A document Claimgate writes itself, as JSON bytes.
 ///
@@ -21,14 +22,23 @@ struct JSONObjectWriter {
     private mutating func key(_ name: String) {
         if !empty { bytes.append(UInt8(ascii: ",")) }
         empty = false
-        bytes += JSONText.string(name)
+        JSONText.append(name, to: &bytes)
         bytes.append(UInt8(ascii: ":"))
     }
 
     /// A string member, or `null` when `value` is nil.
     mutating func string(_ name: String, _ value: String?) {
         key(name)
-        if let value { bytes += JSONText.string(value) } else { bytes += Self.null }
+        if let value { JSONText.append(value, to: &bytes) } else { bytes += Self.null }
+    }
+
+    /// A timestamp member (RFC 3339 in UTC with milliseconds, as ``Timestamp`` writes it), or `null`.
+    mutating func timestamp(_ name: String, milliseconds: Int64?) {
+        key(name)
+        guard let milliseconds else { bytes += Self.null; return }
+        bytes.append(UInt8(ascii: "\""))
+        Timestamp.append(milliseconds: milliseconds, to: &bytes)
+        bytes.append(UInt8(ascii: "\""))
     }
 
     mutating func bool(_ name: String, _ value: Bool) {
@@ -54,7 +64,11 @@ struct JSONObjectWriter {
     }
 
     /// The finished object.
-    var finished: [UInt8] { bytes + [UInt8(ascii: "}")] }
+    var finished: [UInt8] {
+        var done = bytes
+        done.append(UInt8(ascii: "}"))
+        return done
+    }
 
     static let null = Array("null".utf8)
 }
