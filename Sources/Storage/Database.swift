@@ -1,3 +1,16 @@
+/// When a committed write is on disk.
+public enum Durability: Sendable {
+    /// On disk before the commit returns (SQLite `synchronous` as configured, `FULL` by default;
+    /// PostgreSQL `synchronous_commit` as configured).
+    case synced
+    /// Committed and visible — and safe from a process crash — when the commit returns, but on
+    /// disk only with the next synced commit of this process (the log is written in order, so
+    /// syncing it syncs everything before), or within a second on PostgreSQL. A power failure
+    /// in between loses it. For a write that nobody has been told about yet and whose loss the
+    /// service recovers from by itself: one disk flush less on a request's path.
+    case deferred
+}
+
 /// The service's state: one engine behind one face, so the product writes its transactions once.
 ///
 /// SQLite (``SQLiteDatabase``, a file) is the embedded default for one node; PostgreSQL
@@ -81,11 +94,13 @@ public final class Database: Sendable {
     }
 
     /// Runs `body` in a write transaction (see the type's comment); any thrown error rolls back.
+    /// - Parameter durability: `.deferred` only for a write whose loss on power failure is
+    ///   covered otherwise (see ``Durability``).
     @discardableResult
-    public func write<T: Sendable>(_ body: sending (any SQLSession) throws -> T) async throws -> T {
+    public func write<T: Sendable>(durability: Durability = .synced, _ body: sending (any SQLSession) throws -> T) async throws -> T {
         switch engine {
-        case .sqlite(let db): try await db.write(body)
-        case .postgres(let db): try await db.write(body)
+        case .sqlite(let db): try await db.write(durability: durability, body)
+        case .postgres(let db): try await db.write(durability: durability, body)
         }
     }
 

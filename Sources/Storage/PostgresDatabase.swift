@@ -61,8 +61,14 @@ public actor PostgresDatabase {
     }
 
     @discardableResult
-    public func write<T: Sendable>(_ body: (any SQLSession) throws -> T) throws -> T {
-        try session.transaction("BEGIN", lock: Self.writeLock, body)
+    public func write<T: Sendable>(durability: Durability = .synced, _ body: (any SQLSession) throws -> T) throws -> T {
+        guard durability == .deferred else { return try session.transaction("BEGIN", lock: Self.writeLock, body) }
+        // This transaction's commit returns before its WAL is flushed; a later synchronous commit
+        // (or the WAL writer, within 3 × wal_writer_delay) flushes it with everything before it.
+        return try session.transaction("BEGIN", lock: Self.writeLock) { session in
+            try session.execute(script: "SET LOCAL synchronous_commit TO OFF")
+            return try body(session)
+        }
     }
 
     /// `ok` when the server answers and the schema table is readable.

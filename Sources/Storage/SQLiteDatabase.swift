@@ -37,6 +37,9 @@ public actor SQLiteDatabase {
     /// Read-only connections for ``readInline(_:)`` (none for an in-memory database, which
     /// another connection could not see).
     private nonisolated let readers: SQLiteReadPool?
+    /// `synchronous` as configured, and as the connection has it now (see `setSynchronous`).
+    private let synchronous: String
+    private var currentSynchronous: String
     /// Raised after every write transaction ends (committed or not) and every migration: a
     /// value read while it stayed the same is still current (see ``Database/changeCount``).
     private nonisolated let writes = Atomic<UInt64>(0)
@@ -71,6 +74,8 @@ public actor SQLiteDatabase {
         self.connection = connection
         self.executor = SQLiteExecutor(threadName: SQLiteExecutor.threadName)
         self.path = path
+        synchronous = options.synchronous.uppercased()
+        currentSynchronous = synchronous
         readers = path == ":memory:" ? nil : SQLiteReadPool(path: path, capacity: options.inlineReaders)
     }
 
@@ -94,11 +99,24 @@ public actor SQLiteDatabase {
 
     /// Runs `body` inside `BEGIN IMMEDIATE … COMMIT`; any thrown error rolls everything back.
     @discardableResult
-    public func write<T: Sendable>(_ body: (any SQLSession) throws -> T) throws -> T {
+    public func write<T: Sendable>(durability: Durability = .synced, _ body: (any SQLSession) throws -> T) throws -> T {
         // Counted after the transaction ends, never before its commit: a reader that saw the old
         // count cannot have cached anything this write changed without seeing the count move.
         defer { writes.add(1, ordering: .sequentiallyConsistent) }
+        try endAbandonedTransaction()
+        try setSynchronous(durability == .deferred ? "NORMAL" : synchronous)
         return try transaction("BEGIN IMMEDIATE", body)
+    }
+
+    /// Switches the connection's `synchronous` when it differs. A deferred write leaves it at
+    /// `NORMAL` (no sync at commit, WAL mode) until the next synced write switches it back
+    /// *before* that write begins — so a failure to switch back fails that write, never lets it
+    /// commit unsynced. Under `NORMAL` the first and only sync of the WAL is the next synced
+    /// commit's, which covers every frame written before it.
+    private func setSynchronous(_ wanted: String) throws {
+        guard wanted != currentSynchronous, synchronous != "NORMAL" else { return }
+        try connection.execute(script: "PRAGMA synchronous=\(wanted)")
+        currentSynchronous = wanted
     }
 
     /// `PRAGMA quick_check`: `ok`, or the first problem found.

@@ -87,3 +87,31 @@ struct InlineReadTests {
         #expect(try inlineCount(database) == 0)
     }
 }
+
+/// SQLite's `synchronous` around deferred writes: lowered for them, restored before the next
+/// synced write begins, and a synced write never commits while it could not be restored.
+@Suite("Deferred durability on SQLite")
+struct DeferredDurabilityTests {
+    func synchronous(_ database: Database) async throws -> Int? {
+        try await database.read { try $0.queryOne("PRAGMA synchronous")?[0].int }
+    }
+
+    @Test("deferred writes run at NORMAL, the next synced write at FULL again")
+    func switches() async throws {
+        let path = TestPaths.temporaryDirectory().appendingPathComponent("durability.sqlite").path
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        let database = try Database(path: path)
+        try await database.write { try $0.execute(script: "CREATE TABLE t (v INTEGER) STRICT") }
+        #expect(try await synchronous(database) == 2)  // FULL
+        try await database.write(durability: .deferred) { try $0.execute("INSERT INTO t (v) VALUES (1)") }
+        #expect(try await synchronous(database) == 1)  // NORMAL
+        // The switch back is the synced write's first statement: if it fails, the write fails.
+        await database.injectFaults(1, code: 10)
+        await #expect(throws: SQLiteError.self) {
+            try await database.write { try $0.execute("INSERT INTO t (v) VALUES (2)") }
+        }
+        #expect(try await database.read { try $0.queryOne("SELECT COUNT(*) FROM t")?[0].int } == 1)
+        try await database.write { try $0.execute("INSERT INTO t (v) VALUES (3)") }
+        #expect(try await synchronous(database) == 2)
+    }
+}

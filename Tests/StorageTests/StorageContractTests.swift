@@ -78,6 +78,23 @@ struct StorageContractTests {
         await database.close()
     }
 
+    @Test("a deferred write is committed and seen at once, by this handle and another; synced writes after it too", arguments: engines)
+    func deferredWrites(engine: SQLEngine) async throws {
+        let (database, another) = try await Self.fresh(engine)
+        let second = try await another()
+        for (index, durability) in [Durability.deferred, .deferred, .synced, .deferred, .synced].enumerated() {
+            try await database.write(durability: durability) {
+                try $0.execute("INSERT INTO work_leases (name, owner, lease_until) VALUES (?, 'x', 1)", ["l\(index)"])
+            }
+            let here = try await database.read { try $0.query("SELECT name FROM work_leases") }.count
+            let there = try await second.read { try $0.query("SELECT name FROM work_leases") }.count
+            #expect(here == index + 1)
+            #expect(there == index + 1)
+        }
+        await database.close()
+        await second.close()
+    }
+
     @Test("two handles incrementing one counter concurrently lose no update (writes are serialised)", arguments: engines)
     func serialisedWrites(engine: SQLEngine) async throws {
         let (first, open) = try await Self.fresh(engine)

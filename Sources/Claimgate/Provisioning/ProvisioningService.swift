@@ -110,7 +110,13 @@ public final class ProvisioningService: Sendable {
         // transaction that reads the key, released when this request ends without the answer
         // stored (a stored answer ends the flight by itself), expired if this replica dies.
         let lease = Lease(owner: leases.owner, until: leases.until(now))
-        let start = try await database.write { db -> Start in
+        // The intent is committed without waiting for the disk (one flush less per provision):
+        // nobody has been told of it yet, and every answer that reveals it — the 201 (`finish`),
+        // a 202 or 503 (the key's release), a failure (`markFailed`) — follows a synced commit of
+        // this process, which puts it on disk too. A power failure before that loses a request
+        // nobody got an answer to (the partner retries with its key); the project its create
+        // may have made is then an orphan, which the orphan reconciler deletes.
+        let start = try await database.write(durability: .deferred) { db -> Start in
             guard let key = idempotencyKey else {
                 try DatabasesRepository.insert(record, runLease: lease, in: db)
                 return .fresh(record.id)
