@@ -118,12 +118,6 @@ public struct JSONLogHandler: LogHandler {
         }
     }
 
-    static func timestamp() -> String {
-        var line: [UInt8] = []
-        appendTimestamp(to: &line)
-        return String(decoding: line, as: UTF8.self)
-    }
-
     /// The current time as ``Timestamp`` writes it, appended to `line`.
     static func appendTimestamp(to line: inout [UInt8]) {
         var now = timespec()
