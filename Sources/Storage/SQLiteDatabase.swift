@@ -18,11 +18,12 @@ public struct DatabaseOptions: Sendable {
     }
 }
 
-/// The SQLite engine of ``Database``: the service's one SQLite connection, confined to an actor
-/// that runs on a thread of its own.
+/// The SQLite engine of ``Database``: the service's one read-write SQLite connection, confined to
+/// an actor that runs on a thread of its own (plus, for ``readInline(_:)``, read-only connections
+/// that can neither write nor checkpoint: see ``SQLiteReadPool``).
 ///
-/// One connection means one writer and no cross-connection WAL races (Debian's SQLite 3.40 has the
-/// WAL-reset bug that needs two connections). Every write runs in `BEGIN IMMEDIATE`, so a
+/// One writing connection means one writer and no cross-connection WAL races (Debian's SQLite
+/// 3.40 has the WAL-reset bug that needs two connections that write or checkpoint). Every write runs in `BEGIN IMMEDIATE`, so a
 /// transaction never upgrades from reader to writer half-way; every read runs in
 /// `BEGIN DEFERRED`, so its statements see one snapshot.
 ///
