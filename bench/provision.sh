@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Provisioning throughput and the latency Claimgate adds over Prisma, on loopback.
 # Not part of the tests. The Prisma emulator runs as its own process with no added latency; wrk
-# first POSTs to the emulator's /v1/projects directly (the upstream alone), then to Claimgate's
-# /v1/databases (intent commit → upstream create → ready commit). Added latency = the difference.
+# first POSTs to the emulator's /v1/projects directly (the upstream alone: the call Claimgate makes,
+# with a logicalId of its own each time), then to Claimgate's /v1/databases (intent commit →
+# upstream create → ready commit). Added latency = the difference.
 # Usage: bench/provision.sh [seconds-per-run] [synchronous FULL|NORMAL]
 cd "$(dirname "$0")/.."
 duration=${1:-5}
@@ -12,7 +13,18 @@ ensure_wrk
 start_stack "$sync"
 
 body='{"name":"bench","region":"us-east-1"}'
+# The direct leg sends the call Claimgate sends: the same body plus a logicalId unique to each
+# request (the emulator checks it against the workspace's projects, as Prisma does).
 post_script "$work/upstream.lua" sandbox-service-token "$body"
+cat >>"$work/upstream.lua" <<'LUA'
+local threads, n, prefix = 0, 0, "bench-" .. os.time()
+function setup(thread) threads = threads + 1; thread:set("tid", threads) end
+function request()
+  n = n + 1
+  local id = string.format('%s-%s-%d', prefix, tostring(tid or 0), n)
+  return wrk.format(nil, nil, nil, '{"name":"bench","region":"us-east-1","logicalId":"' .. id .. '"}')
+end
+LUA
 post_script "$work/claimgate.lua" bench-key-0123456789abcdef "$body"
 
 to_ms() { awk -v v="$1" 'BEGIN { if (v ~ /us$/) { sub(/us$/, "", v); print v / 1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v); print v } else { sub(/s$/, "", v); print v * 1000 } }'; }

@@ -76,7 +76,13 @@ final class EmulatorState: Sendable {
     struct Data {
         var workspaces: [String: EmulatorConfiguration.Workspace] = [:]
         var workspaceCreated: [String: Date] = [:]
-        var projects: [Project] = []
+        /// Only through ``add(_:)``, ``removeProject(at:)`` and ``moveProject(at:to:)``, which keep
+        /// ``logicalIDs`` in step.
+        private(set) var projects: [Project] = []
+        /// How many projects of a workspace carry a logicalId ("workspace NUL logicalId" → count):
+        /// a create's duplicate check is a look-up, not a scan that slows every create as the
+        /// emulator fills up (a benchmark makes tens of thousands).
+        private var logicalIDs: [String: Int] = [:]
         var grants: [String: Grant] = [:]
         var accessTokens: [String: AccessToken] = [:]
         var codes: [String: Code] = [:]
@@ -143,4 +149,40 @@ final class EmulatorState: Sendable {
 
 extension Timestamp {
     static func string(_ date: Date) -> String { string(secondsSince1970: date.timeIntervalSince1970) }
+}
+
+extension EmulatorState.Data {
+    func hasProject(workspaceID: String, logicalId: String) -> Bool {
+        logicalIDs[Self.logicalKey(workspaceID, logicalId), default: 0] > 0
+    }
+
+    mutating func add(_ project: EmulatorState.Project) {
+        projects.append(project)
+        count(project, +1)
+    }
+
+    mutating func removeProject(at index: Int) {
+        count(projects[index], -1)
+        projects.remove(at: index)
+    }
+
+    mutating func moveProject(at index: Int, to workspaceID: String) {
+        count(projects[index], -1)
+        projects[index].workspaceID = workspaceID
+        count(projects[index], +1)
+    }
+
+    /// Changes a project's database (connections, passwords): nothing the look-up depends on.
+    mutating func changeDatabase<T>(ofProjectAt index: Int, _ change: (inout EmulatorState.Database) -> T) -> T {
+        change(&projects[index].database)
+    }
+
+    private mutating func count(_ project: EmulatorState.Project, _ delta: Int) {
+        guard let logicalId = project.logicalId else { return }
+        let key = Self.logicalKey(project.workspaceID, logicalId)
+        let count = logicalIDs[key, default: 0] + delta
+        logicalIDs[key] = count > 0 ? count : nil
+    }
+
+    private static func logicalKey(_ workspaceID: String, _ logicalId: String) -> String { workspaceID + "\u{0}" + logicalId }
 }
