@@ -46,7 +46,11 @@ public final class Application: Sendable {
             logger.warning("no CLAIMGATE_API_KEYS and no CLAIMGATE_WEBHOOK_SECRET: every partner API call will be refused")
         }
         let authenticator = try PartnerAuthenticator(apiKeys: apiKeys, webhookSecret: settings.webhookSecret, clock: clock)
-        let database = try await openDatabase(settings: settings, logger: logger)
+        let metrics = HTTPMetrics()
+        let storageFaults = StorageFaults(registry: metrics.registry)
+        let database = try await openDatabase(settings: settings, logger: logger) { [storageFaults] error in
+            storageFaults.record(error, during: "wal checkpoint", logger: logger)
+        }
         let upstreamHealth = UpstreamHealth()
         let pacer = PrismaPacer(perMinute: settings.prisma.rateLimitPerMinute, burst: settings.prisma.rateLimitBurst)
         let prisma = try PrismaConnection.make(
@@ -86,8 +90,6 @@ public final class Application: Sendable {
                 database: database, transport: AsyncHTTPClientTransport(), url: url, signingSecret: secret,
                 clock: clock, logger: logger)
         }
-        let metrics = HTTPMetrics()
-        let storageFaults = StorageFaults(registry: metrics.registry)
         var router = Router(problemTypePrefix: PartnerProblems.typePrefix)
         OperationsRoutes(database: database, metrics: metrics, upstream: upstreamHealth, storageFaults: storageFaults,
                          metricsToken: settings.metricsToken, pacer: pacer).register(in: &router)
@@ -135,12 +137,15 @@ public final class Application: Sendable {
 
     /// Opens the configured state (the SQLite file, creating its directory; or PostgreSQL) and
     /// applies pending migrations.
-    public static func openDatabase(settings: Settings, logger: Logger) async throws -> Database {
+    /// - Parameter onBackgroundFailure: Told of storage failures no request sees (SQLite's
+    ///   checkpoints between requests).
+    public static func openDatabase(settings: Settings, logger: Logger,
+                                    onBackgroundFailure: (@Sendable (any Error) -> Void)? = nil) async throws -> Database {
         let database: Database
         if let postgres = settings.database.postgres {
             database = try await Database(postgres: postgres)
         } else {
-            database = try openSQLite(settings: settings)
+            database = try openSQLite(settings: settings, onBackgroundFailure: onBackgroundFailure)
         }
         let check = try await database.quickCheck()
         guard check == "ok" else {
@@ -155,7 +160,7 @@ public final class Application: Sendable {
     }
 
     /// The SQLite file, created `0600` in a `0700` directory if missing.
-    private static func openSQLite(settings: Settings) throws -> Database {
+    private static func openSQLite(settings: Settings, onBackgroundFailure: (@Sendable (any Error) -> Void)?) throws -> Database {
         let directory = URL(fileURLWithPath: settings.database.path).deletingLastPathComponent().path
         // Emails, references and metadata are nobody else's business: the directory is 0700 and the
         // file 0600 before SQLite opens it (its -wal and -shm files take the file's permissions).
@@ -169,7 +174,8 @@ public final class Application: Sendable {
             }
         }
         return try Database(
-            path: settings.database.path, options: DatabaseOptions(synchronous: settings.database.synchronous))
+            path: settings.database.path,
+            options: DatabaseOptions(synchronous: settings.database.synchronous, onBackgroundFailure: onBackgroundFailure))
     }
 
     /// `openapi/claimgate.json`, looked up next to the migrations directory.

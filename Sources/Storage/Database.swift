@@ -93,6 +93,15 @@ public final class Database: Sendable {
         }
     }
 
+    /// Frames in SQLite's WAL after the last commit (0 once checkpointed; see
+    /// ``CheckpointPolicy``); nil on PostgreSQL and in memory.
+    public var walFrames: Int? {
+        switch engine {
+        case .sqlite(let db): db.walFrames
+        case .postgres: nil
+        }
+    }
+
     /// Runs `body` in a write transaction (see the type's comment); any thrown error rolls back.
     /// - Parameter durability: `.deferred` only for a write whose loss on power failure is
     ///   covered otherwise (see ``Durability``).

@@ -8,6 +8,8 @@ public final class SQLiteConnection {
     private var handle: OpaquePointer?
     private var statementCache: [String: OpaquePointer] = [:]
     private var columnCache: [String: [String]] = [:]
+    /// Kept for as long as SQLite may call its WAL hook (see ``monitorWAL(_:)``).
+    var walMonitor: WALMonitor?
     /// Test hook: how many more statement executions fail, and with which code.
     private var faults: (remaining: Int, code: Int32) = (0, 0)
 
@@ -85,6 +87,9 @@ public final class SQLiteConnection {
     public func queryOne(_ sql: String, _ parameters: [any SQLBindable] = []) throws -> Row? {
         try query(sql, parameters).first
     }
+
+    /// The handle, for the engine's own extensions (WAL hook, checkpoints); nil once closed.
+    var rawHandle: OpaquePointer? { handle }
 
     /// The rowid of the last insert on this connection (0 once closed).
     public var lastInsertRowID: Int64 { handle.map { sqlite3_last_insert_rowid($0) } ?? 0 }

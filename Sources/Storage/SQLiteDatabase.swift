@@ -10,11 +10,19 @@ public struct DatabaseOptions: Sendable {
     /// How many read-only connections ``Database/readInline(_:)`` may open (one per thread that
     /// reads inline at a time; the HTTP server's polling threads are one per core).
     public var inlineReaders: Int = 4
+    /// When the WAL is copied back into the database file (see ``CheckpointPolicy``).
+    public var checkpoints = CheckpointPolicy()
+    /// Told of storage failures that no caller sees (a checkpoint between requests): count and
+    /// log them. Called on the SQLite thread; must not block.
+    public var onBackgroundFailure: (@Sendable (any Error) -> Void)?
 
-    public init(synchronous: String = "FULL", busyTimeoutMilliseconds: Int = 5000, inlineReaders: Int = 4) {
+    public init(synchronous: String = "FULL", busyTimeoutMilliseconds: Int = 5000, inlineReaders: Int = 4,
+                checkpoints: CheckpointPolicy = CheckpointPolicy(), onBackgroundFailure: (@Sendable (any Error) -> Void)? = nil) {
         self.synchronous = synchronous
         self.busyTimeoutMilliseconds = busyTimeoutMilliseconds
         self.inlineReaders = inlineReaders
+        self.checkpoints = checkpoints
+        self.onBackgroundFailure = onBackgroundFailure
     }
 }
 
@@ -45,6 +53,13 @@ public actor SQLiteDatabase {
     /// value read while it stayed the same is still current (see ``Database/changeCount``).
     private nonisolated let writes = Atomic<UInt64>(0)
     public nonisolated let path: String
+    private let checkpoints: CheckpointPolicy
+    private let onBackgroundFailure: (@Sendable (any Error) -> Void)?
+    /// The WAL's frame count after the last commit (nil for an in-memory database).
+    private nonisolated let wal: WALMonitor?
+    /// A checkpoint is waiting for a quiet moment (see ``CheckpointPolicy``).
+    private var checkpointPending = false
+    private var closed = false
 
     /// The name of the thread every ``Database`` runs its SQLite calls on (Linux caps thread names
     /// at 15 bytes). It shows in `top -H`, `gdb` and `perf`.
@@ -72,13 +87,26 @@ public actor SQLiteDatabase {
             PRAGMA foreign_keys=ON;
             PRAGMA busy_timeout=\(max(0, options.busyTimeoutMilliseconds));
             """)
+        let report = options.onBackgroundFailure
+        if path != ":memory:" {
+            let monitor = WALMonitor(ceilingFrames: options.checkpoints.ceilingFrames) { report?($0) }
+            connection.monitorWAL(monitor)
+            wal = monitor
+        } else {
+            wal = nil
+        }
         self.connection = connection
         self.executor = SQLiteExecutor(threadName: SQLiteExecutor.threadName)
         self.path = path
+        checkpoints = options.checkpoints
+        onBackgroundFailure = report
         synchronous = options.synchronous.uppercased()
         currentSynchronous = synchronous
         readers = path == ":memory:" ? nil : SQLiteReadPool(path: path, capacity: options.inlineReaders)
     }
+
+    /// Frames in the WAL after the last commit: 0 after a complete checkpoint, nil in memory.
+    public nonisolated var walFrames: Int? { wal?.frames.load(ordering: .relaxed) }
 
     /// How many write transactions have ended so far (see ``Database/changeCount``).
     public nonisolated var changeCount: UInt64 { writes.load(ordering: .sequentiallyConsistent) }
@@ -106,7 +134,40 @@ public actor SQLiteDatabase {
         defer { writes.add(1, ordering: .sequentiallyConsistent) }
         try endAbandonedTransaction()
         try setSynchronous(durability == .deferred ? "NORMAL" : synchronous)
+        defer { checkpointWhenQuiet() }
         return try transaction("BEGIN IMMEDIATE", body)
+    }
+
+    /// Starts waiting for a quiet moment once the WAL is big enough (see ``CheckpointPolicy``).
+    /// The waiting task is isolated to this actor, so its checks run on the SQLite thread
+    /// between jobs, never during a transaction.
+    private func checkpointWhenQuiet() {
+        guard !checkpointPending, let frames = wal?.frames.load(ordering: .relaxed), frames >= checkpoints.idleFrames else { return }
+        checkpointPending = true
+        Task { await self.checkpointOnceQuiet() }
+    }
+
+    private func checkpointOnceQuiet() async {
+        defer { checkpointPending = false }
+        var seen = writes.load(ordering: .sequentiallyConsistent)
+        while !closed {
+            // Only cancellation ends a sleep early, and nothing cancels this task.
+            try? await Task.sleep(for: checkpoints.idleDelay)
+            let now = writes.load(ordering: .sequentiallyConsistent)
+            if now != seen {
+                seen = now  // written to meanwhile: not quiet yet
+                continue
+            }
+            guard !closed, let frames = wal?.frames.load(ordering: .relaxed), frames >= checkpoints.idleFrames else { return }
+            do {
+                try endAbandonedTransaction()
+                // Not all copied (a reader still needs old frames): the next write asks again.
+                _ = try connection.checkpoint()
+            } catch {
+                onBackgroundFailure?(error)
+            }
+            return
+        }
     }
 
     /// Switches the connection's `synchronous` when it differs. A deferred write leaves it at
@@ -116,7 +177,7 @@ public actor SQLiteDatabase {
     /// commit's, which covers every frame written before it.
     private func setSynchronous(_ wanted: String) throws {
         guard wanted != currentSynchronous, synchronous != "NORMAL" else { return }
-        try connection.execute(script: "PRAGMA synchronous=\(wanted)")
+        try connection.execute("PRAGMA synchronous=\(wanted)")
         currentSynchronous = wanted
     }
 
@@ -147,6 +208,7 @@ public actor SQLiteDatabase {
 
     /// Closes the connection; later calls fail.
     public func close() {
+        closed = true
         readers?.close()
         connection.close()
     }
@@ -172,12 +234,14 @@ public actor SQLiteDatabase {
 
     // MARK: Transactions
 
+    /// `BEGIN`, `COMMIT` and the `synchronous` switch go through the statement cache like any
+    /// other statement: parsing them anew cost every provision's two transactions ~15 µs.
     private func transaction<T>(_ begin: String, _ body: (any SQLSession) throws -> T) throws -> T {
         try endAbandonedTransaction()
-        try connection.execute(script: begin)
+        try connection.execute(begin)
         do {
             let result = try body(connection)
-            try connection.execute(script: "COMMIT")
+            try connection.execute("COMMIT")
             return result
         } catch {
             rollBack()

@@ -1,0 +1,78 @@
+import Foundation
+import Storage
+import TestSupport
+import Testing
+
+/// ``CheckpointPolicy``: the WAL is copied back when writes pause, or in the commit that reaches
+/// the ceiling when they never do; nothing written is lost either way.
+@Suite("WAL checkpoints")
+struct CheckpointTests {
+    func fileDatabase(_ policy: CheckpointPolicy, name: String) async throws -> (Database, String) {
+        let path = TestPaths.temporaryDirectory().appendingPathComponent("\(name).sqlite").path
+        try FileManager.default.createDirectory(
+            atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        let database = try Database(path: path, options: DatabaseOptions(checkpoints: policy))
+        try await database.write { try $0.execute(script: "CREATE TABLE t (v INTEGER PRIMARY KEY, pad TEXT) STRICT") }
+        return (database, path)
+    }
+
+    func insert(_ value: Int, into database: Database) async throws {
+        // A row of ~2 KB, so that every commit adds at least one frame.
+        try await database.write { try $0.execute("INSERT INTO t (v, pad) VALUES (?, ?)", [value, String(repeating: "x", count: 2000)]) }
+    }
+
+    @Test("a WAL past the idle threshold is checkpointed once writes pause, and reopening finds every row")
+    func checkpointWhenQuiet() async throws {
+        let (database, path) = try await fileDatabase(
+            CheckpointPolicy(idleFrames: 20, idleDelay: .milliseconds(20), ceilingFrames: 1_000_000), name: "quiet")
+        var value = 0
+        while try #require(database.walFrames) < 20 {
+            value += 1
+            try await insert(value, into: database)
+        }
+        // Nothing is written from here on: the checkpoint must come. Polled, with a generous
+        // bound for a loaded machine (it takes ~20 ms when idle).
+        let giveUp = ContinuousClock.now + .seconds(20)
+        while database.walFrames != 0 && ContinuousClock.now < giveUp { try await Task.sleep(for: .milliseconds(5)) }
+        #expect(database.walFrames == 0, "the WAL was not checkpointed after writes stopped")
+        await database.close()
+
+        let reopened = try Database(path: path)
+        let count = try await reopened.read { try $0.queryOne("SELECT COUNT(*) AS n FROM t")?.int("n") }
+        #expect(count == value)
+        await reopened.close()
+    }
+
+    @Test("writes that never pause are checkpointed by the commit that reaches the ceiling: the WAL stays bounded")
+    func ceilingWithoutPause() async throws {
+        // An idle delay no test run reaches: only the ceiling can checkpoint here.
+        let (database, path) = try await fileDatabase(
+            CheckpointPolicy(idleFrames: 10, idleDelay: .seconds(3600), ceilingFrames: 60), name: "ceiling")
+        var largest = 0, drops = 0, previous = 0
+        for value in 1...300 {
+            try await insert(value, into: database)
+            let frames = try #require(database.walFrames)
+            largest = max(largest, frames)
+            if frames < previous { drops += 1 }
+            previous = frames
+        }
+        // A commit adds a handful of frames; the one that reaches 60 copies the WAL back, and the
+        // next write starts it over.
+        #expect(largest < 60 + 10, "the WAL grew past its ceiling (\(largest) frames)")
+        #expect(drops >= 3, "the WAL was never started over (\(drops) drops)")
+        await database.close()
+
+        let reopened = try Database(path: path)
+        let count = try await reopened.read { try $0.queryOne("SELECT COUNT(*) AS n FROM t")?.int("n") }
+        #expect(count == 300)
+        await reopened.close()
+    }
+
+    @Test("an in-memory database has no WAL to report")
+    func inMemory() async throws {
+        let database = try Database(path: ":memory:")
+        try await database.write { try $0.execute(script: "CREATE TABLE t (v INTEGER PRIMARY KEY) STRICT") }
+        #expect(database.walFrames == nil)
+        await database.close()
+    }
+}
