@@ -1,5 +1,5 @@
 import Foundation
-import PrismaAPI
+@testable import PrismaAPI
 import Secrets
 import Testing
 
@@ -29,5 +29,21 @@ struct EncodingTests {
         #expect(!SecureRandom.isToken(String(tokens[0].dropLast())))
         #expect(!SecureRandom.isToken(String(tokens[0].dropLast()) + "+"))
         #expect(SecureRandom.idBody().count == 24)
+    }
+}
+
+@Suite("Request bodies")
+struct RequestBodyTests {
+    @Test("flat string objects are valid JSON with sorted keys, whatever the strings hold")
+    func flatObjects() throws {
+        let awkward = "quote \" backslash \\ slash / newline \n tab \t nul \u{0} bell \u{7} del \u{7F} é 🚀 \u{2028}"
+        let fields = ["name": awkward, "region": "us-east-1", "logicalId": "cg-abc", "": "empty key"]
+        let data = ManagementClient.jsonObject(fields)
+        let decoded = try #require(try JSONSerialization.jsonObject(with: data) as? [String: String])
+        #expect(decoded == fields)
+        let text = try #require(String(data: data, encoding: .utf8))
+        #expect(text.hasPrefix(#"{"":"empty key","logicalId":"cg-abc","name":"quote \" backslash \\"#))
+        #expect(text.contains(#"\n tab \t nul \u0000 bell \u0007 del \#u{7F}"#))
+        #expect(ManagementClient.jsonObject([:]) == Data("{}".utf8))
     }
 }
