@@ -195,9 +195,11 @@ public final class ProvisioningService: Sendable {
         // The run belongs to the provisioner, not to this request: it goes on when the wait ends
         // (the recovery pass would pick the row up anyway; this just does not make it wait).
         let provisioner = self.provisioner
-        let inserted = fresh ? record : nil
-        let run = Task { try await provisioner.complete(databaseID, budget: .request, freshIntent: fresh, inserted: inserted) }
-        guard let outcome = try await Self.value(of: run, within: respondAsync ? .zero : policy.wait) else {
+        let inserted = fresh ? record : nil, freshIntent = fresh
+        let answer = try await Self.value(within: respondAsync ? .zero : policy.wait, logger: logger, databaseID: databaseID) {
+            try await provisioner.complete(databaseID, budget: .request, freshIntent: freshIntent, inserted: inserted)
+        }
+        guard let outcome = answer else {
             return .accepted(try await get(databaseID), idempotencyKey: idempotencyKey ?? "")
         }
         switch outcome {
@@ -219,25 +221,46 @@ public final class ProvisioningService: Sendable {
         }
     }
 
-    /// The task's value, or nil when `limit` passes first; the task is left running either way.
+    /// Runs `work` in a task of its own and returns its value, or nil when `limit` passes first;
+    /// the work goes on either way.
     ///
-    /// Not a task group: a group waits for all its children, and a child awaiting `task.value`
-    /// cannot be cancelled, so the "wait" would last as long as the task.
-    static func value<T: Sendable>(of task: Task<T, any Error>, within limit: Duration) async throws -> T? {
-        if limit == .zero { return nil }
+    /// The work's own task answers the waiter, and a dispatch timer gives up on it: one task per
+    /// provision instead of three (the work, a task awaiting its value and a sleeping timer task,
+    /// each a thread wake-up on the way to the answer). Not a task group: a group waits for all
+    /// its children. A run that fails after the waiter gave up is logged here, since nobody
+    /// else hears of it (the recovery pass picks its row up again).
+    static func value<T: Sendable>(within limit: Duration, logger: Logger, databaseID: String,
+                                   of work: @escaping @Sendable () async throws -> T) async throws -> T? {
         let first = FirstAnswer<T?>()
+        let finish: @Sendable (Result<T, any Error>) -> Void = { result in
+            guard !first.resume(with: result.map { Optional.some($0) }), case .failure(let error) = result else { return }
+            logger.warning("provisioning run failed after the request was answered",
+                           metadata: ["database_id": "\(databaseID)", "error": "\(error)"])
+        }
+        if limit == .zero {
+            first.close()
+            Task { finish(await Self.result(of: work)) }
+            return nil
+        }
         return try await withCheckedThrowingContinuation { continuation in
             first.set(continuation)
-            let timer = Task {
-                try? await Task.sleep(for: limit)  // cancelled when the task answered first
-                first.resume(with: .success(nil))
-            }
+            let timer = DispatchWorkItem { _ = first.resume(with: .success(nil)) }
+            DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Self.nanoseconds(limit)), execute: timer)
             Task {
-                let result = await task.result
-                first.resume(with: result.map { Optional.some($0) })
+                let result = await Self.result(of: work)
                 timer.cancel()
+                finish(result)
             }
         }
+    }
+
+    private static func result<T>(of work: () async throws -> T) async -> Result<T, any Error> {
+        do { return .success(try await work()) } catch { return .failure(error) }
+    }
+
+    private static func nanoseconds(_ duration: Duration) -> Int {
+        let (seconds, attoseconds) = duration.components
+        return Int(clamping: seconds) &* 1_000_000_000 &+ Int(attoseconds / 1_000_000_000)
     }
 
     private func replayBody(_ sealed: [UInt8], principal: String, key: String) throws(ProvisioningError) -> [UInt8] {
@@ -340,15 +363,21 @@ public final class ProvisioningService: Sendable {
 
 /// A continuation that the first of several racers resumes; later answers are dropped.
 final class FirstAnswer<T: Sendable>: Sendable {
-    private let slot = Mutex<CheckedContinuation<T, any Error>?>(nil)
+    private let slot = Mutex<(continuation: CheckedContinuation<T, any Error>?, closed: Bool)>((nil, false))
 
-    func set(_ continuation: CheckedContinuation<T, any Error>) { slot.withLock { $0 = continuation } }
+    func set(_ continuation: CheckedContinuation<T, any Error>) { slot.withLock { $0.continuation = continuation } }
 
-    func resume(with result: Result<T, any Error>) {
+    /// Nobody waits (any more): later answers are dropped.
+    func close() { slot.withLock { $0.closed = true } }
+
+    /// Whether this answer reached the waiter (false: another one did first, or nobody waits).
+    @discardableResult
+    func resume(with result: Result<T, any Error>) -> Bool {
         let continuation = slot.withLock { slot -> CheckedContinuation<T, any Error>? in
-            defer { slot = nil }
-            return slot
+            defer { slot = (nil, true) }
+            return slot.closed ? nil : slot.continuation
         }
         continuation?.resume(with: result)
+        return continuation != nil
     }
 }
