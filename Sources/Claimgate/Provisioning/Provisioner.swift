@@ -3,6 +3,7 @@ import Secrets
 import Logging
 import PrismaAPI
 import Storage
+import Synchronization
 
 /// Drives a `provisioning` row to `ready` (or `failed`) without ever creating a duplicate project.
 ///
@@ -50,7 +51,7 @@ public actor Provisioner {
     let logger: Logger
     let leases: Leases
     /// The one run per database (a create, an adoption, or a give-up), joined by every caller.
-    private var running: [String: Task<Outcome, any Error>] = [:]
+    private var running: [String: RunHandle] = [:]
 
     public init(database: Database, upstream: any ProjectsUpstream, box: SecretBox, clock: any WallClock,
                 publicURL: String, settle: Duration = .zero, leases: Leases? = nil, logger: Logger) {
@@ -72,29 +73,35 @@ public actor Provisioner {
     ///   the first create needs neither a lookup nor another commit.
     ///   - inserted: The row as the caller just inserted it, if it did: the first attempt then
     ///     starts from it instead of reading it back (one SQLite round trip less per provision).
-    public func complete(_ id: String, budget: Budget, freshIntent: Bool = false, inserted: DatabaseRecord? = nil) async throws -> Outcome {
+    ///   - inCallersTask: Run in the caller's task instead of a task of its own. Only for a caller
+    ///     whose task exists for this run and is never cancelled (a request's provisioning task):
+    ///     it saves a task and two thread wake-ups per provision. Otherwise the run has a task of
+    ///     its own, so that a cancelled caller (the recovery pass at shutdown) leaves it running.
+    public func complete(_ id: String, budget: Budget, freshIntent: Bool = false, inserted: DatabaseRecord? = nil,
+                         inCallersTask: Bool = false) async throws -> Outcome {
         // A fresh intent was inserted with this process's run lease (same transaction).
         let leased = freshIntent && inserted?.id == id
-        return try await singleFlight(id, leased: leased, follow: budget.attempts > 1) {
+        return try await singleFlight(id, leased: leased, follow: budget.attempts > 1, ownTask: !inCallersTask) {
             try await $0.run(id, budget: budget, freshIntent: freshIntent, inserted: inserted)
         }
     }
 
     /// Runs `work` as the one run of this database, or joins the run already going: in this
-    /// process by its task, in another replica by its run lease.
+    /// process by its handle, in another replica by its run lease.
     /// - Parameters:
     ///   - leased: This process already holds the run lease (it inserted the row with it).
     ///   - follow: When another replica holds the lease, follow the row until it settles or the
     ///     lease expires (a partner's request); otherwise leave it at once (a background pass).
-    private func singleFlight(_ id: String, leased: Bool = false, follow: Bool = false,
+    ///   - ownTask: Run `work` in a task of its own (see ``complete(_:budget:freshIntent:inserted:inCallersTask:)``).
+    private func singleFlight(_ id: String, leased: Bool = false, follow: Bool = false, ownTask: Bool = true,
                               _ work: @escaping @Sendable (Provisioner) async throws -> Outcome) async throws -> Outcome {
-        if let task = running[id] {
-            let joined = try await task.value
+        if let run = running[id] {
+            let joined = try await run.value()
             // A run that started between our insert and this call (the recovery pass) could not
             // take the lease we hold, and left: the run is ours to do.
             guard leased, case .pending = joined else { return joined }
         }
-        let task = Task {
+        let body: @Sendable () async throws -> Outcome = {
             if !leased, let elsewhere = try await self.waitForLease(id, follow: follow) { return elsewhere }
             let outcome: Outcome
             do {
@@ -111,9 +118,17 @@ public actor Provisioner {
             if case .pending = outcome { try await self.releaseLease(id) }
             return outcome
         }
-        running[id] = task
-        defer { running[id] = nil }
-        return try await task.value
+        let handle = RunHandle()
+        running[id] = handle
+        let result: Result<Outcome, any Error>
+        if ownTask {
+            result = await Task { try await body() }.result
+        } else {
+            do { result = .success(try await body()) } catch { result = .failure(error) }
+        }
+        if running[id] === handle { running[id] = nil }
+        handle.finish(result)
+        return try result.get()
     }
 
     /// Takes the row's run lease; nil once held. While another replica holds it: `.pending` at
@@ -317,4 +332,39 @@ public actor Provisioner {
 /// The authenticated-data string of a stored idempotent response.
 enum IdempotencyContext {
     static func of(_ principal: String, _ key: String) -> String { "idempotency_keys.response_body:\(principal):\(key)" }
+}
+
+/// One run of a database, for the callers that join it: its outcome once it has one.
+final class RunHandle: Sendable {
+    private enum State {
+        case running([CheckedContinuation<Provisioner.Outcome, any Error>])
+        case finished(Result<Provisioner.Outcome, any Error>)
+    }
+
+    private let state = Mutex<State>(.running([]))
+
+    /// The run's outcome (or error), waiting for it if need be.
+    func value() async throws -> Provisioner.Outcome {
+        try await withCheckedThrowingContinuation { continuation in
+            let finished = state.withLock { state -> Result<Provisioner.Outcome, any Error>? in
+                switch state {
+                case .finished(let result): return result
+                case .running(var waiting):
+                    waiting.append(continuation)
+                    state = .running(waiting)
+                    return nil
+                }
+            }
+            if let finished { continuation.resume(with: finished) }
+        }
+    }
+
+    func finish(_ result: Result<Provisioner.Outcome, any Error>) {
+        let waiting = state.withLock { state -> [CheckedContinuation<Provisioner.Outcome, any Error>] in
+            defer { state = .finished(result) }
+            if case .running(let waiting) = state { return waiting }
+            return []
+        }
+        for continuation in waiting { continuation.resume(with: result) }
+    }
 }

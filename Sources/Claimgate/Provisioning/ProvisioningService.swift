@@ -197,7 +197,7 @@ public final class ProvisioningService: Sendable {
         let provisioner = self.provisioner
         let inserted = fresh ? record : nil, freshIntent = fresh
         let answer = try await Self.value(within: respondAsync ? .zero : policy.wait, logger: logger, databaseID: databaseID) {
-            try await provisioner.complete(databaseID, budget: .request, freshIntent: freshIntent, inserted: inserted)
+            try await provisioner.complete(databaseID, budget: .request, freshIntent: freshIntent, inserted: inserted, inCallersTask: true)
         }
         guard let outcome = answer else {
             return .accepted(try await get(databaseID), idempotencyKey: idempotencyKey ?? "")
