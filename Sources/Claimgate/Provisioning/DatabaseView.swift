@@ -4,10 +4,18 @@ import PrismaAPI
 import Storage
 import Timestamps
 
-/// Credentials of a database as sealed in `databases.credentials`.
-struct DatabaseCredentials: Codable, Sendable {
+/// Credentials of a database as sealed in `databases.credentials`: `{"direct":…,"pooled":…|null}`
+/// (`Codable` reads it back), written in place rather than by `JSONEncoder` (~20 µs per provision).
+struct DatabaseCredentials: Codable, Sendable, JSONRepresentable {
     var direct: String
     var pooled: String?
+
+    var json: [UInt8] {
+        var writer = JSONObjectWriter()
+        writer.string("direct", direct)
+        writer.string("pooled", pooled)
+        return writer.finished
+    }
 }
 
 /// The partner-facing JSON of a database.

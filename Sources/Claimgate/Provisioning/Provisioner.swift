@@ -269,7 +269,7 @@ public actor Provisioner {
         ready.projectId = projectID
         ready.prismaDatabaseId = prismaDatabaseID
         let body = DatabaseView(ready, credentials: credentials, claimURL: "\(publicURL)/claim/\(claimToken)").bytes
-        let sealed = box.seal(JSON.encode(credentials), context: "databases.credentials:\(record.id)")
+        let sealed = box.seal(credentials.json, context: "databases.credentials:\(record.id)")
         let box = self.box
         let changed = try await database.write { db -> Bool in
             guard try DatabasesRepository.markReady(
