@@ -4,7 +4,7 @@
 # first POSTs to the emulator's /v1/projects directly (the upstream alone: the call Claimgate makes,
 # with a logicalId of its own each time), then to Claimgate's /v1/databases (intent commit →
 # upstream create → ready commit). Added latency = the difference.
-# Usage: bench/provision.sh [seconds-per-run] [synchronous FULL|NORMAL]
+# Usage: [CONNS="1 16"] [WARMUP=2] bench/provision.sh [seconds-per-run] [synchronous FULL|NORMAL]
 cd "$(dirname "$0")/.."
 duration=${1:-5}
 sync=${2:-FULL}
@@ -29,7 +29,15 @@ post_script "$work/claimgate.lua" bench-key-0123456789abcdef "$body"
 
 to_ms() { awk -v v="$1" 'BEGIN { if (v ~ /us$/) { sub(/us$/, "", v); print v / 1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v); print v } else { sub(/s$/, "", v); print v * 1000 } }'; }
 
-echo "synchronous=$sync, ${duration}s per run"
+# Steady state, not a cold start: both legs first run unmeasured for WARMUP seconds (default 2), so
+# the figures do not include the first seconds of a fresh process and database (caches, the
+# connection to the emulator, SQLite's WAL file growing to its working size before it is reused).
+warmup=${WARMUP:-2}
+if (( warmup > 0 )); then
+  wrk -t1 -c1 -d"${warmup}s" -s "$work/upstream.lua" http://127.0.0.1:18190/v1/projects >/dev/null
+  wrk -t1 -c1 -d"${warmup}s" -s "$work/claimgate.lua" http://127.0.0.1:18180/v1/databases >/dev/null
+fi
+echo "synchronous=$sync, ${duration}s per run, after ${warmup}s of warm-up"
 printf '%-26s %6s %10s %10s %10s %8s\n' target conns req/s p50 p99 non-2xx
 for c in ${CONNS:-1 16}; do
   read -r ur up50 up99 un < <(wrk_run http://127.0.0.1:18190/v1/projects $c "$work/upstream.lua")

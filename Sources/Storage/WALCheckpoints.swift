@@ -13,13 +13,15 @@ import Synchronization
 /// - a WAL that reaches `ceilingFrames` anyway (writes that never pause) is checkpointed in the
 ///   commit that reached it, as SQLite would have done at 1,000, so the WAL stays bounded
 ///   (`ceilingFrames` × the page size on disk; the file is reused, not truncated, since
-///   overwriting a WAL's blocks syncs in half the time of appending to it here).
+///   overwriting a WAL's blocks syncs in half the time of appending to it here). 10,000 frames
+///   is ~340 provisions at full speed: fewer than 1 % of requests pay for a checkpoint (at 4,000,
+///   every ~135th did, and the p99 showed it).
 public struct CheckpointPolicy: Sendable {
     public var idleFrames: Int
     public var idleDelay: Duration
     public var ceilingFrames: Int
 
-    public init(idleFrames: Int = 1000, idleDelay: Duration = .milliseconds(20), ceilingFrames: Int = 4000) {
+    public init(idleFrames: Int = 1000, idleDelay: Duration = .milliseconds(20), ceilingFrames: Int = 10_000) {
         self.idleFrames = idleFrames
         self.idleDelay = idleDelay
         self.ceilingFrames = max(ceilingFrames, idleFrames)
