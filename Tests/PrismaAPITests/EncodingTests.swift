@@ -1,6 +1,6 @@
 import Foundation
 @testable import PrismaAPI
-import Secrets
+@testable import Secrets
 import Testing
 
 @Suite("Base64url, PKCE and random tokens")
@@ -45,5 +45,38 @@ struct RequestBodyTests {
         #expect(text.hasPrefix(#"{"":"empty key","logicalId":"cg-abc","name":"quote \" backslash \\"#))
         #expect(text.contains(#"\n tab \t nul \u0000 bell \u0007 del \#u{7F}"#))
         #expect(ManagementClient.jsonObject([:]) == Data("{}".utf8))
+    }
+}
+
+@Suite("Id bodies")
+struct IdBodyTests {
+    /// Answers the given values in turn.
+    struct Scripted: RandomNumberGenerator {
+        var values: [UInt64]
+        mutating func next() -> UInt64 { values.removeFirst() }
+    }
+
+    @Test("twelve base-36 digits per draw, least significant first")
+    func digits() {
+        var generator = Scripted(values: [5 + 36 * 35, 1])
+        #expect(SecureRandom.idBody(14, using: &generator) == "f9aaaaaaaaaaba")
+        #expect(generator.values.isEmpty)
+    }
+
+    @Test("a draw at or above the largest multiple of 36^12 is redrawn, so no remainder is likelier")
+    func rejection() {
+        var generator = Scripted(values: [SecureRandom.drawLimit, UInt64.max, SecureRandom.drawRange + 2])
+        #expect(SecureRandom.idBody(3, using: &generator) == "caa")
+        #expect(generator.values.isEmpty)
+        var below = Scripted(values: [SecureRandom.drawLimit - 1])
+        #expect(SecureRandom.idBody(1, using: &below) == String(decoding: [SecureRandom.idAlphabet[Int((SecureRandom.drawLimit - 1) % SecureRandom.drawRange % 36)]], as: UTF8.self))
+    }
+
+    @Test("ids use the whole alphabet and do not repeat")
+    func system() {
+        let ids = (0..<5_000).map { _ in SecureRandom.idBody() }
+        #expect(Set(ids).count == ids.count)
+        #expect(ids.allSatisfy { $0.utf8.count == 24 && $0.utf8.allSatisfy { SecureRandom.idAlphabet.contains($0) } })
+        #expect(Set(ids.joined().utf8) == Set(SecureRandom.idAlphabet))
     }
 }
