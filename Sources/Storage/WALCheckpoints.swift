@@ -57,7 +57,7 @@ extension SQLiteConnection {
             let rc = sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, &log, &copied)
             if rc == SQLITE_OK, log == copied {
                 monitor.frames.store(0, ordering: .relaxed)
-            } else if rc != SQLITE_OK && rc != SQLITE_BUSY {
+            } else if rc != SQLITE_OK && rc != SQLITE_BUSY {  // BUSY: another checkpoint runs; the next commit retries
                 monitor.onFailure(SQLiteError(code: rc, message: "WAL checkpoint at the ceiling failed", sql: "wal_checkpoint"))
             }
             // What the hook returns becomes the commit's result: the commit is durable either way.

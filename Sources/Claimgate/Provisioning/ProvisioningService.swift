@@ -258,9 +258,12 @@ public final class ProvisioningService: Sendable {
         do { return .success(try await work()) } catch { return .failure(error) }
     }
 
+    /// Saturating: a configured wait of centuries must still be "later", never wrap to "now".
     private static func nanoseconds(_ duration: Duration) -> Int {
         let (seconds, attoseconds) = duration.components
-        return Int(clamping: seconds) &* 1_000_000_000 &+ Int(attoseconds / 1_000_000_000)
+        let (whole, overflow) = Int(clamping: seconds).multipliedReportingOverflow(by: 1_000_000_000)
+        let (total, overflowAgain) = whole.addingReportingOverflow(Int(attoseconds / 1_000_000_000))
+        return overflow || overflowAgain ? Int.max : total
     }
 
     private func replayBody(_ sealed: [UInt8], principal: String, key: String) throws(ProvisioningError) -> [UInt8] {
