@@ -5,7 +5,9 @@ import PackageDescription
 // (and PrismaAPI directly, for `claimgate prisma`);
 // the product (Claimgate) knows no emulator: sandbox mode is assembled by ClaimgateSandbox;
 // only HTTPServer sees libmicrohttpd, only Storage sees libsqlite3 and PostgreSQL. Secrets and Timestamps are
-// leaves shared by the product and the emulator, so neither borrows them from the Prisma client.
+// leaves shared by the product and the emulator, so neither borrows them from the Prisma client;
+// JSONStrings (JSON string literals without Foundation) is the leaf the HTTP wrapper, the Prisma
+// client and the product all write JSON strings with.
 let package = Package(
     name: "claimgate",
     platforms: [.macOS(.v15)],
@@ -29,7 +31,8 @@ let package = Package(
             name: "CMicroHTTPD", pkgConfig: "libmicrohttpd",
             providers: [.apt(["libmicrohttpd-dev"]), .brew(["libmicrohttpd"])]),
         .target(name: "CMHDShim", dependencies: ["CMicroHTTPD"]),
-        .target(name: "HTTPServer", dependencies: ["CMicroHTTPD", "CMHDShim", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "JSONStrings"),
+        .target(name: "HTTPServer", dependencies: ["CMicroHTTPD", "CMHDShim", "JSONStrings", .product(name: "Logging", package: "swift-log")]),
         .systemLibrary(
             name: "CSQLite", pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"]), .brew(["sqlite"])]),
@@ -45,7 +48,7 @@ let package = Package(
         .target(
             name: "PrismaAPI",
             dependencies: [
-                "Secrets", .product(name: "Crypto", package: "swift-crypto"),
+                "Secrets", "JSONStrings", .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -57,7 +60,7 @@ let package = Package(
         .target(
             name: "Claimgate",
             dependencies: [
-                "HTTPServer", "Storage", "Secrets", "Timestamps", "PrismaAPI",
+                "HTTPServer", "Storage", "Secrets", "Timestamps", "PrismaAPI", "JSONStrings",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Configuration", package: "swift-configuration"),

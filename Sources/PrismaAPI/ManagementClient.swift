@@ -1,4 +1,5 @@
 import Foundation
+import JSONStrings
 import Secrets
 
 /// A typed client of the Prisma Management API operations Claimgate uses.
@@ -248,42 +249,24 @@ public struct ManagementClient: Sendable {
         id.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-_"))) ?? id
     }
 
-    /// One operation: sends, retries as `retryOn` allows, and returns the answer whose status is
-    /// in `expect`. `doneAfterAmbiguousFailure` lists statuses that mean success on an attempt that
-    /// follows one which may have been applied (see ``revokeIntegration(workspaceID:clientID:token:)``).
-    /// Bodies are flat objects of strings, keys sorted (stable bytes for logs and tests), written
-    /// here: `JSONSerialization` bridged every value through Foundation's object graph (70 µs of
+    /// A request body: a flat object of strings, keys sorted (stable bytes for logs and tests),
+    /// written here: `JSONSerialization` bridged every value through Foundation's object graph (70 µs of
     /// CPU per create on Linux) and `JSONEncoder` still took ~25 µs for three short strings.
     static func jsonObject(_ fields: [String: String]) -> Data {
         var bytes: [UInt8] = [0x7B]
         for (index, key) in fields.keys.sorted().enumerated() {
             if index > 0 { bytes.append(0x2C) }
-            appendJSONString(key, to: &bytes)
+            JSONText.append(key, to: &bytes)
             bytes.append(0x3A)
-            appendJSONString(fields[key]!, to: &bytes)
+            JSONText.append(fields[key]!, to: &bytes)
         }
         bytes.append(0x7D)
         return Data(bytes)
     }
 
-    /// A JSON string literal (RFC 8259 §7): `"` and `\` escaped, control characters as `\u00XX`,
-    /// everything else as its UTF-8 bytes.
-    private static func appendJSONString(_ text: String, to bytes: inout [UInt8]) {
-        let hex: [UInt8] = Array("0123456789abcdef".utf8)
-        bytes.append(0x22)
-        for byte in text.utf8 {
-            switch byte {
-            case 0x22, 0x5C: bytes.append(0x5C); bytes.append(byte)
-            case 0x0A: bytes.append(0x5C); bytes.append(0x6E)
-            case 0x0D: bytes.append(0x5C); bytes.append(0x72)
-            case 0x09: bytes.append(0x5C); bytes.append(0x74)
-            case ..<0x20: bytes.append(contentsOf: [0x5C, 0x75, 0x30, 0x30, hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
-            default: bytes.append(byte)
-            }
-        }
-        bytes.append(0x22)
-    }
-
+    /// One operation: sends, retries as `retryOn` allows, and returns the answer whose status is
+    /// in `expect`. `doneAfterAmbiguousFailure` lists statuses that mean success on an attempt that
+    /// follows one which may have been applied (see ``revokeIntegration(workspaceID:clientID:token:)``).
     private func call(
         _ method: String, _ path: String, query: [URLQueryItem] = [], json: [String: String]? = nil,
         token: Secret, expect: Set<Int>, retryOn: RetryClass, timeout: Duration? = nil,

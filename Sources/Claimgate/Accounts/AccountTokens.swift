@@ -1,5 +1,6 @@
 import Foundation
 import HTTPServer
+import JSONStrings
 import Logging
 import PrismaAPI
 import Secrets

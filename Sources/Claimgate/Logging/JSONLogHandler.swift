@@ -1,4 +1,5 @@
 import HTTPServer
+import JSONStrings
 import Logging
 import Synchronization
 import Timestamps

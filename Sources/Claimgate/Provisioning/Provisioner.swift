@@ -124,7 +124,7 @@ public actor Provisioner {
         if ownTask {
             result = await Task { try await body() }.result
         } else {
-            do { result = .success(try await body()) } catch { result = .failure(error) }
+            result = await .of(body)
         }
         if running[id] === handle { running[id] = nil }
         handle.finish(result)

@@ -231,31 +231,26 @@ public final class ProvisioningService: Sendable {
     /// else hears of it (the recovery pass picks its row up again).
     static func value<T: Sendable>(within limit: Duration, logger: Logger, databaseID: String,
                                    of work: @escaping @Sendable () async throws -> T) async throws -> T? {
-        let first = FirstAnswer<T?>()
-        let finish: @Sendable (Result<T, any Error>) -> Void = { result in
-            guard !first.resume(with: result.map { Optional.some($0) }), case .failure(let error) = result else { return }
+        let late: @Sendable (Result<T, any Error>) -> Void = { result in
+            guard case .failure(let error) = result else { return }
             logger.warning("provisioning run failed after the request was answered",
                            metadata: ["database_id": "\(databaseID)", "error": "\(error)"])
         }
         if limit == .zero {
-            first.close()
-            Task { finish(await Self.result(of: work)) }
+            Task { late(await .of(work)) }
             return nil
         }
+        let first = FirstAnswer<T?>()
         return try await withCheckedThrowingContinuation { continuation in
             first.set(continuation)
-            let timer = DispatchWorkItem { _ = first.resume(with: .success(nil)) }
+            let timer = DispatchWorkItem { first.resume(with: .success(nil)) }
             DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Self.nanoseconds(limit)), execute: timer)
             Task {
-                let result = await Self.result(of: work)
+                let result = await Result.of(work)
                 timer.cancel()
-                finish(result)
+                if !first.resume(with: result.map { Optional.some($0) }) { late(result) }
             }
         }
-    }
-
-    private static func result<T>(of work: () async throws -> T) async -> Result<T, any Error> {
-        do { return .success(try await work()) } catch { return .failure(error) }
     }
 
     /// Saturating: a configured wait of centuries must still be "later", never wrap to "now".
@@ -366,19 +361,16 @@ public final class ProvisioningService: Sendable {
 
 /// A continuation that the first of several racers resumes; later answers are dropped.
 final class FirstAnswer<T: Sendable>: Sendable {
-    private let slot = Mutex<(continuation: CheckedContinuation<T, any Error>?, closed: Bool)>((nil, false))
+    private let slot = Mutex<CheckedContinuation<T, any Error>?>(nil)
 
-    func set(_ continuation: CheckedContinuation<T, any Error>) { slot.withLock { $0.continuation = continuation } }
+    func set(_ continuation: CheckedContinuation<T, any Error>) { slot.withLock { $0 = continuation } }
 
-    /// Nobody waits (any more): later answers are dropped.
-    func close() { slot.withLock { $0.closed = true } }
-
-    /// Whether this answer reached the waiter (false: another one did first, or nobody waits).
+    /// Whether this answer reached the waiter (false: another one did first).
     @discardableResult
     func resume(with result: Result<T, any Error>) -> Bool {
         let continuation = slot.withLock { slot -> CheckedContinuation<T, any Error>? in
-            defer { slot = (nil, true) }
-            return slot.closed ? nil : slot.continuation
+            defer { slot = nil }
+            return slot
         }
         continuation?.resume(with: result)
         return continuation != nil

@@ -1,5 +1,6 @@
 import Foundation
 import HTTPServer
+import JSONStrings
 
 /// Any JSON value, as partners send it (metadata, request bodies). Numbers keep their text, so a
 /// partner's `12345678901234567890` is stored and fingerprinted exactly (see ``JSONParser``).

@@ -1,4 +1,5 @@
 import HTTPServer
+import JSONStrings
 import Timestamps
 
 /// A document Claimgate writes itself, as JSON bytes.
