@@ -43,7 +43,9 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "Logging", package: "swift-log"),
             ]),
-        .target(name: "Secrets"),
+        // getrandom(2) for Secrets (glibc's header, no library to link).
+        .systemLibrary(name: "CRandom", path: "Sources/CRandom"),
+        .target(name: "Secrets", dependencies: ["CRandom"]),
         .target(name: "Timestamps"),
         .target(
             name: "PrismaAPI",

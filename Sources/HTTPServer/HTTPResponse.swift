@@ -66,10 +66,20 @@ public protocol HTTPHandler: Sendable {
     /// fast paths of ``Router/InlineHandler``). Implementations must not wait on anything but a
     /// local read of a few pages: the polling thread serves every connection it holds.
     func immediateResponse(to request: HTTPRequest) -> HTTPResponse?
+
+    /// The executor the request's task should prefer (SE-0417 task executor preference), or nil
+    /// for Swift's global pool.
+    ///
+    /// Called on the polling thread just before the task starts, so it must be as cheap as
+    /// ``immediateResponse(to:)``. Why a handler would name one: a request whose work is mostly
+    /// on one thread of the application's own (a storage writer) saves two thread hand-offs —
+    /// pool to that thread and back — when its task runs there from the start.
+    func taskExecutor(for request: HTTPRequest) -> (any TaskExecutor)?
 }
 
 extension HTTPHandler {
     public func immediateResponse(to request: HTTPRequest) -> HTTPResponse? { nil }
+    public func taskExecutor(for request: HTTPRequest) -> (any TaskExecutor)? { nil }
 }
 
 /// Adapts a closure to ``HTTPHandler``.

@@ -15,8 +15,9 @@ public struct HTTPServerError: Error, CustomStringConvertible, Sendable {
 /// An HTTP/1.1 server on libmicrohttpd that runs each request's handler as a Swift task.
 ///
 /// The MHD polling threads never wait for a handler: the body is buffered in the access handler,
-/// the connection is suspended, the handler runs in a `Task`, and the connection is resumed when
-/// the response is ready. Only an answer the handler can give at once
+/// the connection is suspended, the handler runs in a `Task` (on the executor the handler names
+/// for it, ``HTTPHandler/taskExecutor(for:)``, else Swift's pool), and the connection is resumed
+/// when the response is ready. Only an answer the handler can give at once
 /// (``HTTPHandler/immediateResponse(to:)``: a probe, or a fast path over a local read) is made on
 /// the polling thread itself, saving the hops to a task and back. The transport enforces the limits a production server needs (body,
 /// headers, connections, timeouts, a handler deadline) and rejects ambiguous message framing —
@@ -322,7 +323,7 @@ public final class MicroHTTPServer: @unchecked Sendable {
         let handler = self.handler
         let errorLog = configuration.errorLog
         let typePrefix = configuration.problemTypePrefix
-        Task {
+        Task(executorPreference: handler.taskExecutor(for: request)) {
             let answer: Answer
             do {
                 answer = .response(try await handler.handle(request))

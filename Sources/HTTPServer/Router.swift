@@ -17,6 +17,9 @@ public struct Router: HTTPHandler {
     /// for the common case, or nil to take the full path (which must give the same answer, and is
     /// the one that reports every refusal and failure).
     public typealias InlineHandler = @Sendable (HTTPRequest) -> HTTPResponse?
+    /// A route's choice of executor for its request's task (see ``HTTPHandler/taskExecutor(for:)``),
+    /// made per request: nil for Swift's global pool.
+    public typealias ExecutorChoice = @Sendable (HTTPRequest) -> (any TaskExecutor)?
 
     struct Route: Sendable {
         let method: String
@@ -25,6 +28,7 @@ public struct Router: HTTPHandler {
         /// The handler inside its route middleware.
         let responder: HTTPResponder
         let inline: InlineHandler?
+        let executor: ExecutorChoice?
     }
 
     enum Segment: Sendable, Equatable {
@@ -33,6 +37,8 @@ public struct Router: HTTPHandler {
     }
 
     private var routes: [Route] = []
+    /// Whether any route chooses an executor: if none does, ``taskExecutor(for:)`` resolves nothing.
+    private var choosesExecutors = false
     /// Prefix of every rendered problem's `type` (the application's namespace).
     public let problemTypePrefix: String
 
@@ -45,13 +51,16 @@ public struct Router: HTTPHandler {
     ///   thread with no middleware, so it must check what the middleware would (authentication)
     ///   and answer only what the full path would answer the same; it must not block beyond a
     ///   local read.
+    ///   - executor: Which executor the request's task prefers (see ``ExecutorChoice``); nil for
+    ///     Swift's global pool.
     public mutating func add(
         _ method: String, _ pattern: String, middleware: [any HTTPMiddleware] = [], inline: InlineHandler? = nil,
-        _ handler: @escaping Handler
+        executor: ExecutorChoice? = nil, _ handler: @escaping Handler
     ) {
         routes.append(Route(
             method: method.uppercased(), pattern: pattern, segments: Router.segments(pattern),
-            responder: middleware.wrapping(handler), inline: inline))
+            responder: middleware.wrapping(handler), inline: inline, executor: executor))
+        if executor != nil { choosesExecutors = true }
     }
 
     /// Registers a handler that answers on the server's polling thread, with no task hop and no
@@ -59,7 +68,7 @@ public struct Router: HTTPHandler {
     public mutating func addImmediate(_ method: String, _ pattern: String, _ handler: @escaping ImmediateHandler) {
         routes.append(Route(
             method: method.uppercased(), pattern: pattern, segments: Router.segments(pattern),
-            responder: { handler($0) }, inline: { handler($0) }))
+            responder: { handler($0) }, inline: { handler($0) }, executor: nil))
     }
 
     public func immediateResponse(to request: HTTPRequest) -> HTTPResponse? {
@@ -73,11 +82,18 @@ public struct Router: HTTPHandler {
     ) {
         add("GET", pattern, middleware: middleware, inline: inline, handler)
     }
-    public mutating func post(_ pattern: String, middleware: [any HTTPMiddleware] = [], _ handler: @escaping Handler) {
-        add("POST", pattern, middleware: middleware, handler)
+    public mutating func post(
+        _ pattern: String, middleware: [any HTTPMiddleware] = [], executor: ExecutorChoice? = nil, _ handler: @escaping Handler
+    ) {
+        add("POST", pattern, middleware: middleware, executor: executor, handler)
     }
     public mutating func delete(_ pattern: String, middleware: [any HTTPMiddleware] = [], _ handler: @escaping Handler) {
         add("DELETE", pattern, middleware: middleware, handler)
+    }
+
+    public func taskExecutor(for request: HTTPRequest) -> (any TaskExecutor)? {
+        guard choosesExecutors, case .found(let route, let routed) = resolve(request), let choice = route.executor else { return nil }
+        return choice(routed)
     }
 
     public func handle(_ request: HTTPRequest) async throws -> HTTPResponse {

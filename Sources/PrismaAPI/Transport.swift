@@ -69,7 +69,11 @@ public struct AsyncHTTPClientTransport: HTTPTransport {
             timeout: .init(connect: .seconds(5)),
             decompression: .disabled)
         configuration.connectionPool.idleTimeout = .seconds(30)
-        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+        // One event loop of the shared group, not the group: given the group, AsyncHTTPClient
+        // hands a request to any loop while its pooled connection lives on one of them, so about
+        // every other call crossed between the two loop threads (a wake-up each way, counted per
+        // thread in /proc). One loop easily carries one process's calls to one host.
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup.next(), configuration: configuration)
     }()
 
     /// Largest answer body read (Prisma's answers are small JSON documents).

@@ -93,6 +93,19 @@ public final class Database: Sendable {
         }
     }
 
+    /// The writer's thread as a task executor (SE-0417), for work that is mostly this engine's
+    /// writes: a task preferring it runs its own code on that thread, so each ``write(_:)`` runs
+    /// there without a hand-off and back, and whatever the task awaits resumes it there directly.
+    /// SQLite only; nil on PostgreSQL, whose storage threads wait on the network for every
+    /// statement. Anything else run there queues behind the writes (and they behind it), so it
+    /// suits a latency-bound caller while writes are few (see `ProvisioningService`).
+    public var taskExecutor: (any TaskExecutor)? {
+        switch engine {
+        case .sqlite(let db): db.taskExecutor
+        case .postgres: nil
+        }
+    }
+
     /// Frames in SQLite's WAL after the last commit (0 once checkpointed; see
     /// ``CheckpointPolicy``); nil on PostgreSQL and in memory.
     public var walFrames: Int? {

@@ -70,6 +70,9 @@ public actor SQLiteDatabase {
         executor.asUnownedSerialExecutor()
     }
 
+    /// The SQLite thread as a task executor (see ``Database/taskExecutor``).
+    public nonisolated var taskExecutor: any TaskExecutor { executor }
+
     /// Opens the file (creating it and its WAL), and switches on WAL, foreign keys and the busy timeout.
     public init(path: String, options: DatabaseOptions = DatabaseOptions()) throws {
         guard ["FULL", "NORMAL", "EXTRA"].contains(options.synchronous.uppercased()) else {

@@ -29,9 +29,13 @@ import Darwin
 ///   `gdb` and `perf` when someone asks where the time goes.
 /// - The cost is one mostly idle thread per open ``Database``; the service opens one.
 ///
+/// It is a task executor as well (``Database/taskExecutor``): a task that prefers it runs its
+/// nonisolated code on the same thread, so its transactions need no hand-off. Each job runs
+/// isolated to the actor and with the task executor, as the runtime asks of an executor that is both.
+///
 /// The thread ends when the executor is released (that is, with its ``Database``), after running
 /// whatever was still queued.
-final class SQLiteExecutor: SerialExecutor, @unchecked Sendable {
+final class SQLiteExecutor: SerialExecutor, TaskExecutor, @unchecked Sendable {
     // @unchecked: all mutable state lives in `queue`, behind its lock.
 
     /// The name of every SQLite thread. Linux caps thread names at 15 bytes, which rules out
@@ -65,6 +69,10 @@ final class SQLiteExecutor: SerialExecutor, @unchecked Sendable {
 
     func asUnownedSerialExecutor() -> UnownedSerialExecutor {
         UnownedSerialExecutor(ordinary: self)
+    }
+
+    func asUnownedTaskExecutor() -> UnownedTaskExecutor {
+        UnownedTaskExecutor(ordinary: self)
     }
 
     func checkIsolated() {
@@ -147,7 +155,7 @@ private final class JobQueue: @unchecked Sendable {
         while let entry = next() {
             // Never run a job with the lock held: the job may enqueue (a task hopping back onto
             // the actor) or release the executor, and both take the lock.
-            entry.job.runSynchronously(on: entry.executor.asUnownedSerialExecutor())
+            entry.job.runSynchronously(isolatedTo: entry.executor.asUnownedSerialExecutor(), taskExecutor: entry.executor.asUnownedTaskExecutor())
         }
     }
 

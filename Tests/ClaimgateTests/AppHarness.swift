@@ -37,15 +37,17 @@ struct RunningApp {
     let sandbox: PrismaEmulator?
     var client: TestClient { TestClient(port: application.server.port) }
 
+    /// - Parameter background: Also run the background passes (recovery, expiry, webhook delivery…),
+    ///   as `serve` does; false for a test that drives a pass itself with `runOnce()`.
     static func start(_ environment: [String: String] = [:], clock: any WallClock = SystemWallClock(),
-                      logLevel: Logger.Level = .debug) async throws -> RunningApp {
+                      logLevel: Logger.Level = .debug, background: Bool = true) async throws -> RunningApp {
         var settings = try await testSettings(environment)
         let sink = LogSink.memory()
         let logger = Logger(label: "test") { label in JSONLogHandler(label: label, level: logLevel, sink: sink) }
         let sandbox = settings.prisma.isSandbox ? try await Sandbox.start(for: &settings, logger: logger) : nil
         do {
             let application = try await Application.build(settings: settings, logger: logger, clock: clock)
-            try application.startWithBackground()
+            if background { try application.startWithBackground() } else { try application.start() }
             return RunningApp(application: application, logs: sink, sandbox: sandbox)
         } catch {
             await sandbox?.stop()

@@ -10,11 +10,14 @@ import Glibc
 
 @Suite("Signed webhooks to the partner")
 struct WebhookTests {
+    /// Without the background passes: these tests drive every delivery pass with `runOnce()`, and
+    /// the pass `serve` runs at start raced them (it once delivered the ready event before a test
+    /// had told the receiver to fail).
     func start(_ receiver: WebhookReceiver, clock: ManualClock) async throws -> RunningApp {
         try await RunningApp.start([
             "CLAIMGATE_WEBHOOK_URL": receiver.url, "CLAIMGATE_WEBHOOK_SIGNING_SECRET": WebhookReceiver.secret,
             "CLAIMGATE_LIFECYCLE_WEBHOOK_INTERVAL_SECONDS": "3600",
-        ], clock: clock)
+        ], clock: clock, background: false)
     }
 
     @Test("events are signed (verified independently), carry no secrets, and arrive in order per database")

@@ -79,4 +79,23 @@ struct IdBodyTests {
         #expect(ids.allSatisfy { $0.utf8.count == 24 && $0.utf8.allSatisfy { SecureRandom.idAlphabet.contains($0) } })
         #expect(Set(ids.joined().utf8) == Set(SecureRandom.idAlphabet))
     }
+
+    @Test("random bytes: every length asked for (past one getrandom call's 256 too), never a repeat, every byte value")
+    func bytes() {
+        for count in [0, 1, 7, 8, 12, 32, 255, 256, 257, 4_096] {
+            #expect(SecureRandom.bytes(count).count == count)
+        }
+        let nonces = (0..<10_000).map { _ in SecureRandom.bytes(12) }
+        #expect(Set(nonces).count == nonces.count)
+        // A buffer that was not filled (zeros) or filled from the wrong place would fail this.
+        #expect(Set(SecureRandom.bytes(4_096)).count == 256)
+    }
+
+    @Test("the batched generator hands out each draw of a batch once, across batches")
+    func batched() {
+        var generator = BatchedSystemRandom()
+        let draws = (0..<4_001).map { _ in generator.next() }
+        #expect(Set(draws).count == draws.count)
+        #expect(draws.contains { $0 >> 63 == 1 } && draws.contains { $0 >> 63 == 0 })
+    }
 }

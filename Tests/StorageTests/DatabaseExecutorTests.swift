@@ -102,3 +102,29 @@ struct DatabaseExecutorTests {
         }
     }
 }
+
+extension DatabaseExecutorTests {
+    @Test("a task preferring the SQLite thread runs its own code there, and its transactions on the same thread")
+    func taskExecutorPreference() async throws {
+        let database = try Database(path: ":memory:")
+        let executor = try #require(database.taskExecutor)
+        try await database.write { _ = try $0.execute("CREATE TABLE t (v INTEGER)") }
+        let outside = ThreadInfo.current
+        let seen = try await Task(executorPreference: executor) { () async throws -> [ThreadInfo] in
+            let before = ThreadInfo.current
+            let inside = try await database.write { db in
+                _ = try db.execute("INSERT INTO t VALUES (1)")
+                return ThreadInfo.current
+            }
+            let read = try await database.read { _ in ThreadInfo.current }
+            return [before, inside, read, ThreadInfo.current]
+        }.value
+        // Without the preference, `before` and the last entry are pool threads (see the first test).
+        for info in seen {
+            #expect(info.name == Database.threadName)
+            #expect(info.id == seen[0].id)
+        }
+        #expect(seen[0].id != outside.id)
+        #expect(try await database.read { try $0.queryOne("SELECT COUNT(*) AS n FROM t")?.int("n") } == 1)
+    }
+}

@@ -20,7 +20,8 @@ struct PartnerRoutes {
         let signedChain: [any HTTPMiddleware] = [
             PartnerErrorMiddleware(storageFaults: storageFaults), PartnerAuthentication(authenticator: authenticator, acceptsSignedCalls: true),
         ]
-        router.post("/v1/databases", middleware: signedChain) { request in
+        // Authentication and parsing then run where the create will (see `preferredExecutor`).
+        router.post("/v1/databases", middleware: signedChain, executor: { [service] _ in service.preferredExecutor }) { request in
             let principal = try request.principal.orThrow()
             let key = try idempotencyKey(request, principal)
             let respondAsync = request.headers.values("Prefer").contains { value in

@@ -24,8 +24,10 @@ public struct SecretBox: Sendable {
     }
 
     public func seal(_ plaintext: [UInt8], context: String) -> [UInt8] {
-        // AES.GCM.seal only throws for invalid nonce sizes, which a generated nonce never has.
-        let box = try! AES.GCM.seal(plaintext, using: key, nonce: AES.GCM.Nonce(), authenticating: Data(context.utf8))
+        // A 12-byte nonce from one `getrandom` call (`AES.GCM.Nonce()` makes two). Neither this
+        // nonce nor AES.GCM.seal can throw but for an invalid nonce size, which 12 bytes is not.
+        let nonce = try! AES.GCM.Nonce(data: SecureRandom.bytes(12))
+        let box = try! AES.GCM.seal(plaintext, using: key, nonce: nonce, authenticating: Data(context.utf8))
         return [SecretBox.version] + Array(box.nonce) + Array(box.ciphertext) + Array(box.tag)
     }
 
