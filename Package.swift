@@ -6,8 +6,8 @@ import PackageDescription
 // the product (Claimgate) knows no emulator: sandbox mode is assembled by ClaimgateSandbox;
 // only HTTPServer sees libmicrohttpd, only Storage sees libsqlite3 and PostgreSQL. Secrets and Timestamps are
 // leaves shared by the product and the emulator, so neither borrows them from the Prisma client;
-// JSONStrings (JSON string literals without Foundation) is the leaf the HTTP wrapper, the Prisma
-// client and the product all write JSON strings with.
+// JSONValues (JSON string literals written without Foundation, the strict parser and its values) is
+// the leaf the HTTP wrapper, the Prisma client and the product all write and read JSON with.
 let package = Package(
     name: "claimgate",
     platforms: [.macOS(.v15)],
@@ -31,8 +31,8 @@ let package = Package(
             name: "CMicroHTTPD", pkgConfig: "libmicrohttpd",
             providers: [.apt(["libmicrohttpd-dev"]), .brew(["libmicrohttpd"])]),
         .target(name: "CMHDShim", dependencies: ["CMicroHTTPD"]),
-        .target(name: "JSONStrings"),
-        .target(name: "HTTPServer", dependencies: ["CMicroHTTPD", "CMHDShim", "JSONStrings", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "JSONValues"),
+        .target(name: "HTTPServer", dependencies: ["CMicroHTTPD", "CMHDShim", "JSONValues", .product(name: "Logging", package: "swift-log")]),
         .systemLibrary(
             name: "CSQLite", pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"]), .brew(["sqlite"])]),
@@ -50,7 +50,7 @@ let package = Package(
         .target(
             name: "PrismaAPI",
             dependencies: [
-                "Secrets", "JSONStrings", .product(name: "Crypto", package: "swift-crypto"),
+                "Secrets", "JSONValues", .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -62,7 +62,7 @@ let package = Package(
         .target(
             name: "Claimgate",
             dependencies: [
-                "HTTPServer", "Storage", "Secrets", "Timestamps", "PrismaAPI", "JSONStrings",
+                "HTTPServer", "Storage", "Secrets", "Timestamps", "PrismaAPI", "JSONValues",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Configuration", package: "swift-configuration"),
@@ -75,7 +75,7 @@ let package = Package(
         .executableTarget(
             name: "ClaimgateCLI",
             dependencies: [
-                "Claimgate", "ClaimgateSandbox", "PrismaEmulator", "PrismaAPI", "Secrets",
+                "Claimgate", "ClaimgateSandbox", "PrismaEmulator", "PrismaAPI", "Secrets", "JSONValues",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -84,11 +84,11 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["CSpawn", "Storage"], path: "Tests/Support"),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TestSupport"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "TestSupport"]),
-        .testTarget(name: "PrismaAPITests", dependencies: ["PrismaAPI", "PrismaEmulator", "Secrets", "TestSupport"]),
+        .testTarget(name: "PrismaAPITests", dependencies: ["PrismaAPI", "PrismaEmulator", "Secrets", "JSONValues", "TestSupport"]),
         .testTarget(
             name: "ClaimgateTests",
             dependencies: [
-                "Claimgate", "ClaimgateSandbox", "HTTPServer", "Storage", "Secrets", "PrismaAPI", "PrismaEmulator", "TestSupport",
+                "Claimgate", "ClaimgateSandbox", "HTTPServer", "Storage", "Secrets", "PrismaAPI", "PrismaEmulator", "JSONValues", "TestSupport",
                 .product(name: "Configuration", package: "swift-configuration"),
             ]),
     ]

@@ -2,6 +2,7 @@ import ArgumentParser
 import Claimgate
 import Foundation
 import Secrets
+import JSONValues
 
 /// `claimgate db …`: the partner API from a terminal, the equivalent of Prisma's create-db and
 /// get-db for a partner's own Claimgate.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Claimgate
 import Foundation
+import JSONValues
 
 /// The `.env` lines of a new database, as Prisma's create-db writes them.
 enum EnvLines {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Claimgate
 import Foundation
+import JSONValues
 
 /// Terminal output of the client commands: documents on stdout, problems and progress on stderr.
 enum Terminal {

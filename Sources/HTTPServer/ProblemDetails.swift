@@ -1,5 +1,5 @@
 import Foundation
-import JSONStrings
+import JSONValues
 
 /// An RFC 9457 problem document: the single shape of every error this server returns.
 ///

@@ -1,5 +1,5 @@
 import Foundation
-import JSONStrings
+import JSONValues
 import Secrets
 
 /// A typed client of the Prisma Management API operations Claimgate uses.
@@ -57,7 +57,7 @@ public struct ManagementClient: Sendable {
         if let logicalId { body["logicalId"] = logicalId }
         let response = try await call(
             "POST", "/v1/projects", json: body, token: token, expect: [201, 200], retryOn: .notProcessedOnly, timeout: createTimeout)
-        return try PrismaResponses.decode(Envelope<CreatedProject>.self, response).data
+        return try PrismaResponses.read(CreatedProject.self, response, with: CreatedProject.fromEnvelope)
     }
 
     /// `GET /v1/projects` (one page). To walk the whole workspace, pass each page's

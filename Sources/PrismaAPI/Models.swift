@@ -1,7 +1,7 @@
 import Secrets
 
 // Typed values of the Management API responses Claimgate uses, decoded from the `{"data": …}`
-// envelope. Field names follow ../shared/prisma/openapi.json exactly; fields Claimgate does not
+// envelope (the create answer's types through `Models+JSON.swift`). Field names follow ../shared/prisma/openapi.json exactly; fields Claimgate does not
 // read are left out (decoding ignores them), so additions upstream do not break us.
 
 /// A thin reference to a parent resource.
@@ -67,13 +67,6 @@ public struct CreatedDatabase: Codable, Sendable, Equatable {
 public struct CreatedProject: Decodable, Sendable, Equatable {
     public let project: Project
     public let database: CreatedDatabase?
-
-    enum CodingKeys: String, CodingKey { case database }
-
-    public init(from decoder: any Decoder) throws {
-        project = try Project(from: decoder)
-        database = try decoder.container(keyedBy: CodingKeys.self).decodeIfPresent(CreatedDatabase.self, forKey: .database)
-    }
 
     public var id: String { project.id }
     public var name: String { project.name }

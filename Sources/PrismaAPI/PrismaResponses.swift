@@ -41,6 +41,16 @@ enum PrismaResponses {
         return .milliseconds(Int64(seconds * 1000))
     }
 
+    /// Reads an answer with `read` (see `Models+JSON.swift`), any failure an `invalidResponse`.
+    static func read<T>(_ type: T.Type, _ response: TransportResponse, with read: ([UInt8]) throws -> T) throws(PrismaError) -> T {
+        do {
+            return try read(Array(response.body))
+        } catch {
+            throw PrismaError(kind: .invalidResponse, status: response.status,
+                              message: "unexpected response body from Prisma (\(T.self))")
+        }
+    }
+
     static func decode<T: Decodable>(_ type: T.Type, _ response: TransportResponse) throws(PrismaError) -> T {
         do {
             return try JSONDecoder().decode(T.self, from: response.body)

@@ -2,6 +2,7 @@
 import Foundation
 import TestSupport
 import Testing
+import JSONValues
 
 @Suite("Partner JSON: exact numbers, bounded work")
 struct JSONParserTests {

@@ -1,6 +1,6 @@
 import Foundation
 import HTTPServer
-import JSONStrings
+import JSONValues
 import Logging
 import PrismaAPI
 import Secrets

@@ -1,5 +1,6 @@
 import Foundation
 import HTTPServer
+import JSONValues
 
 /// The service's surfaces for AI agents: `POST /mcp` (the MCP server over Streamable HTTP, JSON
 /// answers, no sessions) and `GET /llms.txt` (a plain-text guide to the API).

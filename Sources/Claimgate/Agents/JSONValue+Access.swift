@@ -1,3 +1,5 @@
+import JSONValues
+
 /// Small conveniences for documents built and read by the agent surfaces (MCP messages, API
 /// answers rendered by the CLI).
 extension JSONValue {

@@ -1,3 +1,5 @@
+import JSONValues
+
 /// The Model Context Protocol server (revision 2025-06-18, negotiating down to 2025-03-26 and
 /// 2024-11-05), over any transport: it takes one JSON-RPC 2.0 message (or batch) as bytes and
 /// answers the bytes to send back, or nothing for a notification.

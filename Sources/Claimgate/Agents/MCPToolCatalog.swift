@@ -1,3 +1,5 @@
+import JSONValues
+
 /// The MCP tools Claimgate offers, as `tools/list` shows them: a name, a description written for
 /// a model (when to use the tool, what comes back, what to do with it), a JSON Schema
 /// `inputSchema` and hints about side effects.

@@ -1,4 +1,5 @@
 import Secrets
+import JSONValues
 
 /// Runs a tool call against the partner API through a ``PartnerClient``, and renders the answer as
 /// an MCP tool result: a text block for the model (an instruction first where there is one to give,

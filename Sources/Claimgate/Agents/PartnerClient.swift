@@ -1,5 +1,6 @@
 import Foundation
 import Secrets
+import JSONValues
 
 /// One partner API call as the agent surfaces make it (the CLI, the MCP tools): a method, a path
 /// under the service, query parameters and an optional JSON body.

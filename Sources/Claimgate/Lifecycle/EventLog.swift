@@ -2,6 +2,7 @@ import Foundation
 import Secrets
 import Storage
 import Timestamps
+import JSONValues
 
 /// Writes outbox events. Always called inside the transaction of the state change the event
 /// reports, so a change and its event are committed together or not at all.

@@ -1,5 +1,5 @@
 import HTTPServer
-import JSONStrings
+import JSONValues
 import Logging
 import Synchronization
 import Timestamps

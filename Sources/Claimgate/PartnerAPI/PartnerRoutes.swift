@@ -2,6 +2,7 @@ import Foundation
 import HTTPServer
 import Storage
 import Timestamps
+import JSONValues
 
 /// The partner API under `/v1`: wire formats in and out. Authentication and error translation are
 /// middleware around every route; the services below return domain values and throw domain errors.

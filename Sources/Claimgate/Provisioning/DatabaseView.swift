@@ -3,6 +3,7 @@ import HTTPServer
 import PrismaAPI
 import Storage
 import Timestamps
+import JSONValues
 
 /// Credentials of a database as sealed in `databases.credentials`: `{"direct":…,"pooled":…|null}`
 /// (`Codable` reads it back), written in place rather than by `JSONEncoder` (~20 µs per provision).

@@ -1,4 +1,5 @@
 import Foundation
+import JSONValues
 
 /// A validated `POST /v1/databases` body.
 struct ProvisionRequest: Sendable {

@@ -1,5 +1,5 @@
 import HTTPServer
-import JSONStrings
+import JSONValues
 import Timestamps
 
 /// A document Claimgate writes itself, as JSON bytes.

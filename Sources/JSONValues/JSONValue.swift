@@ -1,10 +1,8 @@
 import Foundation
-import HTTPServer
-import JSONStrings
 
 /// Any JSON value, as partners send it (metadata, request bodies). Numbers keep their text, so a
 /// partner's `12345678901234567890` is stored and fingerprinted exactly (see ``JSONParser``).
-public enum JSONValue: Encodable, Sendable, Equatable {
+public enum JSONValue: Codable, Sendable, Equatable {
     case null
     case bool(Bool)
     /// The number's text as sent (valid JSON number syntax).
@@ -33,6 +31,20 @@ public enum JSONValue: Encodable, Sendable, Equatable {
         case .array(let value): try container.encode(value)
         case .object(let value): try container.encode(value)
         }
+    }
+
+    /// Through `JSONDecoder`, for documents that are decoded with `Codable` and read as values
+    /// (Prisma's answers, see `CreatedProject`). Numbers arrive as `JSONDecoder` reads them: an
+    /// integer keeps its digits, any other number becomes `Double`'s shortest text.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() { self = .null }
+        else if let value = try? container.decode(Bool.self) { self = .bool(value) }
+        else if let value = try? container.decode(String.self) { self = .string(value) }
+        else if let value = try? container.decode(Int64.self) { self = .number(String(value)) }
+        else if let value = try? container.decode(Double.self) { self = .number("\(value)") }
+        else if let value = try? container.decode([JSONValue].self) { self = .array(value) }
+        else { self = .object(try container.decode([String: JSONValue].self)) }
     }
 
     public var string: String? { if case .string(let value) = self { return value } else { return nil } }
@@ -83,26 +95,3 @@ public enum JSONValue: Encodable, Sendable, Equatable {
     }
 }
 
-/// One shared encoder configuration: sorted keys (stable output), no escaped slashes.
-enum JSON {
-    static func encode<T: Encodable>(_ value: T) -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        do {
-            return Array(try encoder.encode(value))
-        } catch {
-            // Our documents are strings, numbers and finite values: encoding cannot fail. Should it,
-            // `null` is a valid document and the failure is impossible to miss in tests.
-            assertionFailure("JSON encoding failed: \(error)")
-            return Array("null".utf8)
-        }
-    }
-
-    /// Parses partner JSON with the parser's limits; nil when it is not valid JSON.
-    static func parse(_ bytes: [UInt8]) -> JSONValue? {
-        try? JSONParser.parse(bytes)  // callers answer "not valid JSON"; the reason is not needed
-    }
-
-    /// Dynamic keys for documents with run-time member names.
-    typealias Key = JSONKey
-}
