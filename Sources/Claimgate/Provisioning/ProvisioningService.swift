@@ -256,9 +256,9 @@ public final class ProvisioningService: Sendable {
     /// Runs `work` in a task of its own (preferring `executor`) and returns its value, or nil when
     /// `limit` passes first; the work goes on either way.
     ///
-    /// The work's own task answers the waiter, and a dispatch timer gives up on it: one task per
-    /// provision instead of three (the work, a task awaiting its value and a sleeping timer task,
-    /// each a thread wake-up on the way to the answer). Not a task group: a group waits for all
+    /// The work's own task answers the waiter, and a deadline (``Deadlines``) gives up on it: one
+    /// task per provision instead of three (the work, a task awaiting its value and a sleeping
+    /// timer task, each a thread wake-up on the way to the answer), and no timer thread woken. Not a task group: a group waits for all
     /// its children. A run that fails after the waiter gave up is logged here, since nobody
     /// else hears of it (the recovery pass picks its row up again).
     static func value<T: Sendable>(within limit: Duration, executor: (any TaskExecutor)? = nil, logger: Logger, databaseID: String,
@@ -275,22 +275,13 @@ public final class ProvisioningService: Sendable {
         let first = FirstAnswer<T?>()
         return try await withCheckedThrowingContinuation { continuation in
             first.set(continuation)
-            let timer = DispatchWorkItem { first.resume(with: .success(nil)) }
-            DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Self.nanoseconds(limit)), execute: timer)
+            let deadline = Deadlines.shared.add(after: limit) { first.resume(with: .success(nil)) }
             Task(executorPreference: executor) {
                 let result = await Result.of(work)
-                timer.cancel()
+                Deadlines.shared.cancel(deadline)
                 if !first.resume(with: result.map { Optional.some($0) }) { late(result) }
             }
         }
-    }
-
-    /// Saturating: a configured wait of centuries must still be "later", never wrap to "now".
-    private static func nanoseconds(_ duration: Duration) -> Int {
-        let (seconds, attoseconds) = duration.components
-        let (whole, overflow) = Int(clamping: seconds).multipliedReportingOverflow(by: 1_000_000_000)
-        let (total, overflowAgain) = whole.addingReportingOverflow(Int(attoseconds / 1_000_000_000))
-        return overflow || overflowAgain ? Int.max : total
     }
 
     private func replayBody(_ sealed: [UInt8], principal: String, key: String) throws(ProvisioningError) -> [UInt8] {
