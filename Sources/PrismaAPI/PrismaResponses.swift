@@ -41,13 +41,15 @@ enum PrismaResponses {
         return .milliseconds(Int64(seconds * 1000))
     }
 
-    /// Reads an answer with `read` (see `Models+JSON.swift`), any failure an `invalidResponse`.
+    /// Reads an answer with `read` (see `Models+JSON.swift`), any failure an `invalidResponse`
+    /// that names the member whose shape was not the expected one, when it is that.
     static func read<T>(_ type: T.Type, _ response: TransportResponse, with read: ([UInt8]) throws -> T) throws(PrismaError) -> T {
         do {
             return try read(Array(response.body))
         } catch {
+            let at = (error as? UnexpectedShape).map { " at \($0.path)" } ?? ""
             throw PrismaError(kind: .invalidResponse, status: response.status,
-                              message: "unexpected response body from Prisma (\(T.self))")
+                              message: "unexpected response body from Prisma (\(T.self)\(at))")
         }
     }
 

@@ -72,4 +72,15 @@ struct CreateAnswerTests {
     func notJSON() {
         #expect(throws: JSONParser.Failure.self) { try CreatedProject.fromEnvelope(Array("<html>".utf8)) }
     }
+
+    @Test("through the client's reader, a malformed answer is an invalidResponse that names the member")
+    func errorNamesTheMember() {
+        let response = TransportResponse(status: 201, body: Data(#"{"data":{"id":7}}"#.utf8))
+        #expect {
+            try PrismaResponses.read(CreatedProject.self, response, with: CreatedProject.fromEnvelope)
+        } throws: { error in
+            guard let error = error as? PrismaError else { return false }
+            return error.kind == .invalidResponse && error.message.hasSuffix("(CreatedProject at $.data.id)")
+        }
+    }
 }

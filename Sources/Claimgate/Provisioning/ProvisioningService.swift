@@ -258,9 +258,10 @@ public final class ProvisioningService: Sendable {
     ///
     /// The work's own task answers the waiter, and a deadline (``Deadlines``) gives up on it: one
     /// task per provision instead of three (the work, a task awaiting its value and a sleeping
-    /// timer task, each a thread wake-up on the way to the answer), and no timer thread woken. Not a task group: a group waits for all
-    /// its children. A run that fails after the waiter gave up is logged here, since nobody
-    /// else hears of it (the recovery pass picks its row up again).
+    /// timer task, each a thread wake-up on the way to the answer), and no timer thread woken.
+    /// Not a task group: a group waits for all its children. A run that fails after the waiter
+    /// gave up is logged here, since nobody else hears of it (the recovery pass picks its row up
+    /// again).
     static func value<T: Sendable>(within limit: Duration, executor: (any TaskExecutor)? = nil, logger: Logger, databaseID: String,
                                    of work: @escaping @Sendable () async throws -> T) async throws -> T? {
         let late: @Sendable (Result<T, any Error>) -> Void = { result in
