@@ -228,6 +228,26 @@ struct EmulatorCommand: AsyncParsableCommand {
         var configuration = EmulatorConfiguration()
         configuration.clients[0].redirectURIs += redirectURI + (apiClients ? EmulatorConfiguration.apiClientRedirectURIs : [])
         configuration.behaviour = try behaviour()
+        // The server starts inside the group: the group traps SIGTERM/SIGINT before it runs its
+        // services, so a signal that comes as soon as the port answers is a graceful stop. (Started
+        // before the group, a SIGTERM in that gap ended the process by the default action, status
+        // 15 and nothing flushed — seen once in the CLI test.)
+        let group = ServiceGroup(configuration: .init(
+            services: [.init(service: StandaloneEmulator(configuration: configuration, host: host, port: port))],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: Logger(label: "emulator")))
+        try await group.run()
+    }
+}
+
+/// `claimgate emulator`: starts the emulator, prints where and how to reach it, and keeps it up
+/// until a graceful-shutdown signal.
+struct StandaloneEmulator: Service {
+    let configuration: EmulatorConfiguration
+    let host: String
+    let port: UInt16
+
+    func run() async throws {
         let emulator = PrismaEmulator(configuration: configuration)
         let url: String
         do { url = try emulator.start(host: host, port: port) } catch {
@@ -247,11 +267,8 @@ struct EmulatorCommand: AsyncParsableCommand {
               behaviour: \(configuration.behaviour.json)
 
             """.utf8))
-        let group = ServiceGroup(configuration: .init(
-            services: [.init(service: EmulatorService(emulator: emulator))],
-            gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: Logger(label: "emulator")))
-        try await group.run()
+        try? await gracefulShutdown()
+        await emulator.stop()
     }
 }
 
