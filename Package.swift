@@ -5,7 +5,7 @@ import PackageDescription
 // (and PrismaAPI directly, for `claimgate prisma`);
 // the product (Claimgate) knows no emulator: sandbox mode is assembled by ClaimgateSandbox;
 // only HTTPServer sees libmicrohttpd, only Storage sees libsqlite3 and PostgreSQL. Secrets and Timestamps are
-// leaves shared by the product and the emulator, so neither borrows them from the Prisma client;
+// leaves shared by the product, the emulator and (Secrets, for request ids) the HTTP wrapper, so none borrows them from the Prisma client;
 // JSONValues (JSON string literals written without Foundation, the strict parser and its values) is
 // the leaf the HTTP wrapper, the Prisma client and the product all write and read JSON with.
 let package = Package(
@@ -32,7 +32,7 @@ let package = Package(
             providers: [.apt(["libmicrohttpd-dev"]), .brew(["libmicrohttpd"])]),
         .target(name: "CMHDShim", dependencies: ["CMicroHTTPD"]),
         .target(name: "JSONValues"),
-        .target(name: "HTTPServer", dependencies: ["CMicroHTTPD", "CMHDShim", "JSONValues", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "HTTPServer", dependencies: ["CMicroHTTPD", "CMHDShim", "JSONValues", "Secrets", .product(name: "Logging", package: "swift-log")]),
         .systemLibrary(
             name: "CSQLite", pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"]), .brew(["sqlite"])]),

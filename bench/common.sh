@@ -15,6 +15,35 @@ wrk_run() {
 post_script() {
   printf 'wrk.method = "POST"\nwrk.headers["Authorization"] = "Bearer %s"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = [[%s]]\n' "$2" "$3" >"$1"
 }
+# to_ms TIME: a wrk time (`850.00us`, `1.20ms`, `2.00s`) in milliseconds
+to_ms() { awk -v v="$1" 'BEGIN { if (v ~ /us$/) { sub(/us$/, "", v); print v / 1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v); print v } else { sub(/s$/, "", v); print v * 1000 } }'; }
+# upstream_create_script FILE: a wrk Lua script that POSTs the create Claimgate sends to the
+# emulator's /v1/projects — the same body plus a logicalId unique to each request (the emulator
+# checks it against the workspace's projects, as Prisma does)
+upstream_create_script() {
+  post_script "$1" sandbox-service-token '{"name":"bench","region":"us-east-1"}'
+  cat >>"$1" <<'LUA'
+local threads, n, prefix = 0, 0, "bench-" .. os.time() .. "-" .. math.random(1000000)
+function setup(thread) threads = threads + 1; thread:set("tid", threads) end
+function request()
+  n = n + 1
+  local id = string.format('%s-%s-%d', prefix, tostring(tid or 0), n)
+  return wrk.format(nil, nil, nil, '{"name":"bench","region":"us-east-1","logicalId":"' .. id .. '"}')
+end
+LUA
+}
+# serve_environment SYNCHRONOUS DATABASE-PATH [DATABASE-URL]: sets `serve_env`, the environment
+# `claimgate serve` runs with in the benchmarks (API key bench-key-0123456789abcdef, the emulator
+# on 18190, Prisma's pacing and the claim rate limit out of the way, a fresh encryption key)
+serve_environment() {
+  local key; key="$(head -c 32 /dev/urandom | base64)"
+  serve_env=(CLAIMGATE_PUBLIC_URL=http://127.0.0.1:18180 CLAIMGATE_DATABASE_PATH="$2"
+    CLAIMGATE_DATABASE_URL="${3:-}"
+    CLAIMGATE_CLAIMS_RATE_LIMIT_PER_MINUTE=0 PRISMA_RATE_LIMIT_PER_MINUTE=100000 PRISMA_RATE_LIMIT_BURST=10000
+    CLAIMGATE_DATABASE_SYNCHRONOUS="$1" CLAIMGATE_API_KEYS=bench-key-0123456789abcdef CLAIMGATE_ENCRYPTION_KEY="$key"
+    PRISMA_API_URL=http://127.0.0.1:18190 PRISMA_AUTH_URL=http://127.0.0.1:18190 PRISMA_SERVICE_TOKEN=sandbox-service-token
+    PRISMA_CLIENT_ID=sandbox-client PRISMA_CLIENT_SECRET=sandbox-client-secret)
+}
 # start_stack [FULL|NORMAL]. ENGINE=postgres runs on a throwaway PostgreSQL (scripts/test-postgres)
 # instead of SQLite; REPLICAS=N (with postgres) runs N replicas on ports 18181… behind nginx
 # (round robin, keep-alive) on 18180.
@@ -35,13 +64,7 @@ start_stack() {
   elif (( replicas > 1 )); then
     echo "REPLICAS > 1 needs ENGINE=postgres" >&2; exit 2
   fi
-  local key; key="$(head -c 32 /dev/urandom | base64)"
-  serve_env=(CLAIMGATE_PUBLIC_URL=http://127.0.0.1:18180 CLAIMGATE_DATABASE_PATH="$work/bench.sqlite"
-    CLAIMGATE_DATABASE_URL="$database_url"
-    CLAIMGATE_CLAIMS_RATE_LIMIT_PER_MINUTE=0 PRISMA_RATE_LIMIT_PER_MINUTE=100000 PRISMA_RATE_LIMIT_BURST=10000
-    CLAIMGATE_DATABASE_SYNCHRONOUS="$sync" CLAIMGATE_API_KEYS=bench-key-0123456789abcdef CLAIMGATE_ENCRYPTION_KEY="$key"
-    PRISMA_API_URL=http://127.0.0.1:18190 PRISMA_AUTH_URL=http://127.0.0.1:18190 PRISMA_SERVICE_TOKEN=sandbox-service-token
-    PRISMA_CLIENT_ID=sandbox-client PRISMA_CLIENT_SECRET=sandbox-client-secret)
+  serve_environment "$sync" "$work/bench.sqlite" "$database_url"
   [[ -n "$database_url" ]] && env "${serve_env[@]}" .build/release/claimgate migrate >"$work/migrate.log" 2>&1
   if (( replicas == 1 )); then
     env "${serve_env[@]}" CLAIMGATE_PORT=18180 .build/release/claimgate serve >"$work/claimgate.log" 2>&1 &

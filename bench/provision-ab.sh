@@ -23,27 +23,15 @@ trap 'kill ${pids[*]} 2>/dev/null || true; rm -rf "$work"' EXIT
 pids+=($!)
 for _ in $(seq 50); do curl -s -o /dev/null http://127.0.0.1:18190/ && break; sleep 0.1; done
 
-post_script "$work/upstream.lua" sandbox-service-token '{"name":"bench","region":"us-east-1"}'
-cat >>"$work/upstream.lua" <<'LUA'
-local n, prefix = 0, "ab-" .. os.time()
-function request()
-  n = n + 1
-  return wrk.format(nil, nil, nil, '{"name":"bench","region":"us-east-1","logicalId":"' .. prefix .. '-' .. n .. '"}')
-end
-LUA
+upstream_create_script "$work/upstream.lua"
 post_script "$work/claimgate.lua" bench-key-0123456789abcdef '{"name":"bench","region":"us-east-1"}'
-key="$(head -c 32 /dev/urandom | base64)"
 
-to_ms() { awk -v v="$1" 'BEGIN { if (v ~ /us$/) { sub(/us$/, "", v); print v / 1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v); print v } else { sub(/s$/, "", v); print v * 1000 } }'; }
+serve_environment FULL "$work/ab.sqlite"
 
 # run_claimgate BINARY → "p50 p99 cpu-µs-per-request" (p99 as measured through Claimgate)
 run_claimgate() {
   rm -f "$work"/ab.sqlite*
-  env CLAIMGATE_PUBLIC_URL=http://127.0.0.1:18180 CLAIMGATE_DATABASE_PATH="$work/ab.sqlite" CLAIMGATE_CLAIMS_RATE_LIMIT_PER_MINUTE=0 \
-    PRISMA_RATE_LIMIT_PER_MINUTE=100000 PRISMA_RATE_LIMIT_BURST=10000 CLAIMGATE_DATABASE_SYNCHRONOUS=FULL \
-    CLAIMGATE_API_KEYS=bench-key-0123456789abcdef CLAIMGATE_ENCRYPTION_KEY="$key" \
-    PRISMA_API_URL=http://127.0.0.1:18190 PRISMA_AUTH_URL=http://127.0.0.1:18190 PRISMA_SERVICE_TOKEN=sandbox-service-token \
-    PRISMA_CLIENT_ID=sandbox-client PRISMA_CLIENT_SECRET=sandbox-client-secret CLAIMGATE_PORT=18180 "$1" serve >"$work/claimgate.log" 2>&1 &
+  env "${serve_env[@]}" CLAIMGATE_PORT=18180 "$1" serve >"$work/claimgate.log" 2>&1 &
   local pid=$!
   for _ in $(seq 100); do curl -sf http://127.0.0.1:18180/readyz >/dev/null && break; sleep 0.1; done
   wrk -t1 -c1 -d2s -s "$work/claimgate.lua" http://127.0.0.1:18180/v1/databases >/dev/null

@@ -13,21 +13,9 @@ ensure_wrk
 start_stack "$sync"
 
 body='{"name":"bench","region":"us-east-1"}'
-# The direct leg sends the call Claimgate sends: the same body plus a logicalId unique to each
-# request (the emulator checks it against the workspace's projects, as Prisma does).
-post_script "$work/upstream.lua" sandbox-service-token "$body"
-cat >>"$work/upstream.lua" <<'LUA'
-local threads, n, prefix = 0, 0, "bench-" .. os.time()
-function setup(thread) threads = threads + 1; thread:set("tid", threads) end
-function request()
-  n = n + 1
-  local id = string.format('%s-%s-%d', prefix, tostring(tid or 0), n)
-  return wrk.format(nil, nil, nil, '{"name":"bench","region":"us-east-1","logicalId":"' .. id .. '"}')
-end
-LUA
+# The direct leg sends the call Claimgate sends (a logicalId unique to each request).
+upstream_create_script "$work/upstream.lua"
 post_script "$work/claimgate.lua" bench-key-0123456789abcdef "$body"
-
-to_ms() { awk -v v="$1" 'BEGIN { if (v ~ /us$/) { sub(/us$/, "", v); print v / 1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v); print v } else { sub(/s$/, "", v); print v * 1000 } }'; }
 
 # Steady state, not a cold start: both legs first run unmeasured for WARMUP seconds (default 2), so
 # the figures do not include the first seconds of a fresh process and database (caches, the

@@ -4,6 +4,5 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include <sys/socket.h>
-#include <sys/random.h>
 #include <microhttpd.h>
 #endif

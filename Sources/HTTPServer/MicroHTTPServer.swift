@@ -1,6 +1,7 @@
 import CMHDShim
 import CMicroHTTPD
 import Foundation
+import Secrets
 import Synchronization
 
 #if canImport(Glibc)
@@ -417,14 +418,9 @@ public final class MicroHTTPServer: @unchecked Sendable {
            given.utf8.allSatisfy({ isIDByte($0) }) {
             return given
         }
-        // 16 random bytes in one `getrandom` call (the generator's two `next()` calls made two),
-        // written as 32 hex digits without intermediate strings: this runs for every request.
-        var random = [UInt8](repeating: 0, count: 16)
-        let filled = random.withUnsafeMutableBytes { getrandom($0.baseAddress, 16, 0) }
-        if filled != 16 {
-            var generator = SystemRandomNumberGenerator()
-            for index in random.indices { random[index] = generator.next() }
-        }
+        // 16 random bytes in one `getrandom` call, written as 32 hex digits without intermediate
+        // strings: this runs for every request.
+        let random = SecureRandom.bytes(16)
         let digits: StaticString = "0123456789abcdef"
         return String(unsafeUninitializedCapacity: 32) { out in
             for (index, byte) in random.enumerated() {

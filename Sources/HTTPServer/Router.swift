@@ -91,6 +91,9 @@ public struct Router: HTTPHandler {
         add("DELETE", pattern, middleware: middleware, handler)
     }
 
+    /// The matched route's choice. The route is resolved again by ``handle(_:)`` (a path split and
+    /// a scan of the routes, only when some route chooses at all): the server must pick the
+    /// executor before the task exists, and a request carries no resolved route between the two.
     public func taskExecutor(for request: HTTPRequest) -> (any TaskExecutor)? {
         guard choosesExecutors, case .found(let route, let routed) = resolve(request), let choice = route.executor else { return nil }
         return choice(routed)

@@ -6,7 +6,7 @@ import Darwin
 #endif
 
 /// Random values for secrets and ids, from the system CSPRNG (`getrandom`), in one place so every
-/// module — product, Prisma client, emulator — draws them the same way.
+/// module — product, Prisma client, emulator, the HTTP wrapper's request ids — draws them the same way.
 public enum SecureRandom {
     /// `count` random bytes, from one `getrandom` call (the standard generator makes one call per
     /// eight bytes: four for a 32-byte token).
