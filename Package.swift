@@ -36,10 +36,12 @@ let package = Package(
         .systemLibrary(
             name: "CSQLite", pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"]), .brew(["sqlite"])]),
+        // A SQLite VFS that batches WAL writes (see wal_batch.c).
+        .target(name: "CSQLiteWAL", dependencies: ["CSQLite"]),
         .target(
             name: "Storage",
             dependencies: [
-                "CSQLite", .product(name: "PostgresNIO", package: "postgres-nio"),
+                "CSQLite", "CSQLiteWAL", .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "Logging", package: "swift-log"),
             ]),

@@ -175,7 +175,9 @@ public final class Application: Sendable {
         }
         return try Database(
             path: settings.database.path,
-            options: DatabaseOptions(synchronous: settings.database.synchronous, onBackgroundFailure: onBackgroundFailure))
+            options: DatabaseOptions(
+                synchronous: settings.database.synchronous, batchWALWrites: settings.database.batchWALWrites,
+                onBackgroundFailure: onBackgroundFailure))
     }
 
     /// `openapi/claimgate.json`, looked up next to the migrations directory.

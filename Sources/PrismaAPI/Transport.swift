@@ -61,6 +61,12 @@ public protocol HTTPTransport: Sendable {
 /// dies before the answer. AsyncHTTPClient retries nothing by itself (only connection
 /// establishment), so keep-alive reuse is safe for every call. The cost is build time (~90 s of
 /// SwiftNIO on a cold build). Redirects are refused: one could carry a bearer token elsewhere.
+///
+/// Calls go through its delegate API (the whole answer gathered on the event loop, one future)
+/// rather than its `async` `execute`, which starts a task on Swift's pool for every call (to
+/// register it for cancellation; a thread wake-up that cost ~1 switch per provision, counted per
+/// thread in `/proc`) and hands the body over as a stream. Cancelling the calling task still
+/// cancels the call, and the deadline now covers the body too.
 public struct AsyncHTTPClientTransport: HTTPTransport {
     /// Lives as long as the process, so it never needs (or gets) a shutdown.
     private static let client: HTTPClient = {
@@ -69,12 +75,18 @@ public struct AsyncHTTPClientTransport: HTTPTransport {
             timeout: .init(connect: .seconds(5)),
             decompression: .disabled)
         configuration.connectionPool.idleTimeout = .seconds(30)
+        // No tracer: Claimgate bootstraps none, and a span per call re-parses the URL (~1 % of
+        // the provisioning thread's time in `perf`, for a no-op span).
+        configuration.tracing.tracer = nil
         // One event loop of the shared group, not the group: given the group, AsyncHTTPClient
         // hands a request to any loop while its pooled connection lives on one of them, so about
         // every other call crossed between the two loop threads (a wake-up each way, counted per
         // thread in /proc). One loop easily carries one process's calls to one host.
-        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup.next(), configuration: configuration)
+        return HTTPClient(eventLoopGroup: loop, configuration: configuration)
     }()
+
+    /// The client's one loop (see above), which also delivers the answers.
+    private static let loop: any EventLoop = HTTPClient.defaultEventLoopGroup.next()
 
     /// Largest answer body read (Prisma's answers are small JSON documents).
     let maxBodyBytes: Int
@@ -84,24 +96,48 @@ public struct AsyncHTTPClientTransport: HTTPTransport {
     }
 
     public func send(_ request: TransportRequest) async throws(TransportFailure) -> TransportResponse {
-        var outgoing = HTTPClientRequest(url: request.url.absoluteString)
-        outgoing.method = HTTPMethod(rawValue: request.method)
-        for (name, value) in request.headers { outgoing.headers.add(name: name, value: value) }
-        if let body = request.body { outgoing.body = .bytes(Array(body)) }
-        let nanoseconds = request.timeout.components.seconds * 1_000_000_000 + request.timeout.components.attoseconds / 1_000_000_000
+        var headers = HTTPHeaders()
+        for (name, value) in request.headers { headers.add(name: name, value: value) }
+        let outgoing: HTTPClient.Request
         do {
-            let response = try await AsyncHTTPClientTransport.client.execute(outgoing, timeout: .nanoseconds(nanoseconds))
-            let body = try await response.body.collect(upTo: maxBodyBytes)
-            var headers: [String: String] = [:]
-            for field in response.headers { headers[field.name] = field.value }
-            return TransportResponse(status: Int(response.status.code), headers: headers, body: Data(buffer: body))
-        } catch let error as HTTPClientError
-            where [.deadlineExceeded, .readTimeout, .connectTimeout, .writeTimeout].contains(error) {
-            throw .timedOut
-        } catch let error as HTTPClientError {
-            throw .connectionFailed(error.shortDescription)
+            outgoing = try HTTPClient.Request(
+                url: request.url, method: HTTPMethod(rawValue: request.method), headers: headers,
+                body: request.body.map { .bytes(Array($0)) })
         } catch {
-            throw .connectionFailed("\(type(of: error))")
+            throw .connectionFailed(Self.describe(error))
         }
+        let nanoseconds = request.timeout.components.seconds * 1_000_000_000 + request.timeout.components.attoseconds / 1_000_000_000
+        let deadline = NIODeadline.now() + .nanoseconds(nanoseconds)
+        let result = await Self.execute(outgoing, deadline: deadline, maxBodyBytes: maxBodyBytes)
+        switch result {
+        case .success(let response):
+            var fields: [String: String] = [:]
+            for field in response.headers { fields[field.name] = field.value }
+            return TransportResponse(status: Int(response.status.code), headers: fields, body: response.body.map { Data(buffer: $0) } ?? Data())
+        case .failure(let error as HTTPClientError)
+            where [.deadlineExceeded, .readTimeout, .connectTimeout, .writeTimeout].contains(error):
+            throw .timedOut
+        case .failure(let error):
+            throw .connectionFailed(Self.describe(error))
+        }
+    }
+
+    /// Runs `request`; the answer, or why there is none, once the whole body is in.
+    private static func execute(_ request: HTTPClient.Request, deadline: NIODeadline, maxBodyBytes: Int) async
+        -> Result<HTTPClient.Response, any Error> {
+        let task = client.execute(
+            request: request, delegate: ResponseAccumulator(request: request, maxBodySize: maxBodyBytes),
+            eventLoop: .delegateAndChannel(on: loop), deadline: deadline)
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Result<HTTPClient.Response, any Error>, Never>) in
+                task.futureResult.whenComplete { continuation.resume(returning: $0) }
+            }
+        } onCancel: {
+            task.cancel()
+        }
+    }
+
+    private static func describe(_ error: any Error) -> String {
+        (error as? HTTPClientError)?.shortDescription ?? "\(type(of: error))"
     }
 }

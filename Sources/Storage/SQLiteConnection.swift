@@ -1,4 +1,5 @@
 import CSQLite
+import CSQLiteWAL
 
 /// `SQLITE_TRANSIENT` is a C macro and is not imported: SQLite copies the bound bytes.
 private let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
@@ -17,10 +18,19 @@ public final class SQLiteConnection {
     /// - Parameter readOnly: Open an existing file for reading only, with `query_only` and no busy
     ///   timeout (the readers of ``SQLiteReadPool``): it can neither write nor checkpoint, and
     ///   never waits on a lock.
-    public init(path: String, readOnly: Bool = false) throws {
+    /// - Parameter batchWALWrites: Open through the VFS that batches the WAL's writes
+    ///   (`wal_batch.c`). Only the writing connection needs it: the others never write the WAL,
+    ///   and every VFS here shares the underlying unix VFS's locks and files.
+    public init(path: String, readOnly: Bool = false, batchWALWrites: Bool = false) throws {
         let flags = (readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) | SQLITE_OPEN_NOMUTEX
         var db: OpaquePointer?
-        let rc = sqlite3_open_v2(path, &db, flags, nil)
+        var vfs: UnsafePointer<CChar>?
+        if batchWALWrites {
+            let registered = cgwal_register()
+            guard registered == SQLITE_OK else { throw SQLiteError(code: registered, message: "cannot register the WAL batching VFS") }
+            vfs = cgwal_vfs_name()
+        }
+        let rc = sqlite3_open_v2(path, &db, flags, vfs)
         guard rc == SQLITE_OK, let db else {
             let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
             sqlite3_close(db)
@@ -81,6 +91,16 @@ public final class SQLiteConnection {
             rows.append(Row(columns: columns, values: try (0..<count).map { try column(statement, Int32($0), sql) }))
         }
         return rows
+    }
+
+    /// The writes SQLite made to this connection's WAL, and how many reached the file (see
+    /// `wal_batch.c`); nil without the batching VFS or before the WAL is opened. For tests and
+    /// diagnostics.
+    public var walWriteCounts: (requested: Int, written: Int)? {
+        guard let handle else { return nil }
+        var requested: Int64 = 0, written: Int64 = 0
+        guard cgwal_write_counts(handle, &requested, &written) != 0 else { return nil }
+        return (Int(requested), Int(written))
     }
 
     /// The first row of a query, if any.

@@ -12,6 +12,10 @@ public struct DatabaseOptions: Sendable {
     public var inlineReaders: Int = 4
     /// When the WAL is copied back into the database file (see ``CheckpointPolicy``).
     public var checkpoints = CheckpointPolicy()
+    /// Whether the WAL's writes go through the batching VFS (`wal_batch.c`): a commit's frames
+    /// reach the file in one `write(2)` instead of two per page, at the same point of the commit
+    /// and with the same errors. Off only to compare (`CLAIMGATE_DATABASE_WAL_BATCHING=false`).
+    public var batchWALWrites = true
     /// Told of storage failures that no caller sees (a checkpoint between requests): count and
     /// log them. Called on the SQLite thread; must not block.
     public var onBackgroundFailure: (@Sendable (any Error) -> Void)?
@@ -23,6 +27,11 @@ public struct DatabaseOptions: Sendable {
         self.inlineReaders = inlineReaders
         self.checkpoints = checkpoints
         self.onBackgroundFailure = onBackgroundFailure
+    }
+
+    public init(synchronous: String, batchWALWrites: Bool, onBackgroundFailure: (@Sendable (any Error) -> Void)?) {
+        self.init(synchronous: synchronous, onBackgroundFailure: onBackgroundFailure)
+        self.batchWALWrites = batchWALWrites
     }
 }
 
@@ -78,7 +87,7 @@ public actor SQLiteDatabase {
         guard ["FULL", "NORMAL", "EXTRA"].contains(options.synchronous.uppercased()) else {
             throw SQLiteError(code: 1, message: "synchronous must be FULL, NORMAL or EXTRA")
         }
-        let connection = try SQLiteConnection(path: path)
+        let connection = try SQLiteConnection(path: path, batchWALWrites: options.batchWALWrites)
         if path != ":memory:" {
             let mode = try connection.queryOne("PRAGMA journal_mode=WAL")?.labelled("journal_mode").optionalText("journal_mode")
             guard mode?.lowercased() == "wal" else {

@@ -102,6 +102,9 @@ public struct Settings: Sendable {
         public var path: String
         /// SQLite `synchronous`: `FULL`, `NORMAL` or `EXTRA` (upper case).
         public var synchronous: String
+        /// Whether SQLite's WAL writes are batched into one write per commit (see
+        /// ``Storage/DatabaseOptions/batchWALWrites``); `false` only to compare.
+        public var batchWALWrites: Bool
         /// Directory of `NNNN_name.sql` files (SQLite's); PostgreSQL's are in its `postgres/`.
         public var migrationsPath: String
 
@@ -124,6 +127,7 @@ public struct Settings: Sendable {
             guard ["FULL", "NORMAL", "EXTRA"].contains(synchronous) else {
                 throw reader.invalid("database.synchronous", "must be FULL, NORMAL or EXTRA")
             }
+            batchWALWrites = try reader.bool("database.walBatching", default: true)
             migrationsPath = try reader.nonEmptyString("migrationsPath", default: "migrations")
         }
     }
