@@ -28,6 +28,10 @@
 #include <string.h>
 
 #define CGWAL_CAPACITY (512 * 1024)
+/* Largest single write handed to the unix VFS: its seekAndWriteFd() masks the length with
+ * 0x1ffff, so a write of 128 KiB or more would be cut short (and a remainder that is a multiple of
+ * 128 KiB reported as SQLITE_FULL). SQLite itself never writes more than a frame at once. */
+#define CGWAL_MAX_WRITE (64 * 1024)
 #define CGWAL_FRAME_HEADER 24
 
 typedef struct BatchFile {
@@ -50,11 +54,16 @@ static int registerResult = SQLITE_OK;
 #define REAL(file) (((BatchFile *)(file))->real)
 
 static int flush(BatchFile *p) {
-    if (p->length == 0) return SQLITE_OK;
     int length = p->length;
     p->length = 0;  /* a failed write is not retried: SQLite fails the transaction */
-    p->written++;
-    return p->real->pMethods->xWrite(p->real, p->buffer, length, p->start);
+    for (int done = 0; done < length;) {
+        int amount = length - done < CGWAL_MAX_WRITE ? length - done : CGWAL_MAX_WRITE;
+        p->written++;
+        int rc = p->real->pMethods->xWrite(p->real, p->buffer + done, amount, p->start + done);
+        if (rc != SQLITE_OK) return rc;
+        done += amount;
+    }
+    return SQLITE_OK;
 }
 
 static int batchClose(sqlite3_file *file) {
@@ -83,7 +92,7 @@ static int batchWrite(sqlite3_file *file, const void *data, int amount, sqlite3_
         p->length += amount;
     } else {
         if ((rc = flush(p)) != SQLITE_OK) return rc;
-        if (amount > CGWAL_CAPACITY || (p->buffer == NULL && (p->buffer = malloc(CGWAL_CAPACITY)) == NULL)) {
+        if (amount > CGWAL_MAX_WRITE || (p->buffer == NULL && (p->buffer = malloc(CGWAL_CAPACITY)) == NULL)) {
             p->written++;
             return p->real->pMethods->xWrite(p->real, data, amount, offset);
         }

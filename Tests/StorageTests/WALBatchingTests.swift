@@ -51,6 +51,31 @@ struct WALBatchingTests {
         writer.close()
     }
 
+    @Test("a commit larger than one write (over 128 KiB of frames) is written whole, in 64 KiB writes")
+    func largeCommit() throws {
+        let dir = try directory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/large.sqlite"
+        let writer = try open(path, synchronous: "FULL")
+        try commit(writer, rows: 1, round: 0)
+        let before = try #require(writer.walWriteCounts)
+        // Two rows a page plus the index: ~110 frames, ~450 KB, far past the unix VFS's largest
+        // write of 128 KiB (which it would cut short and report as SQLITE_FULL).
+        try commit(writer, rows: 200, round: 1)
+        try commit(writer, rows: 31, round: 2)  // ~128 KiB of frames
+        let after = try #require(writer.walWriteCounts)
+        // ~0.5 MB in writes of at most 64 KiB: 9 here; fewer would mean larger writes.
+        #expect(after.written - before.written >= 8, "\(after.written - before.written) writes")
+        #expect(after.written - before.written <= 30)
+        writer.close()
+        let reopened = try SQLiteConnection(path: path)
+        #expect(try reopened.queryOne("PRAGMA quick_check")?[0].string == "ok")
+        #expect(try reopened.queryOne("SELECT count(*) FROM notes")?[0].int == 232)
+        let last = try reopened.queryOne("SELECT body FROM notes WHERE tag = ?", ["r1-199"])
+        #expect(last?[0].bytes == [UInt8](repeating: UInt8(truncatingIfNeeded: 1 &+ 199), count: 1500))
+        reopened.close()
+    }
+
     @Test("another connection sees every commit at once, and all of it survives a reopen")
     func visibleAndDurable() throws {
         let dir = try directory()
