@@ -49,10 +49,12 @@ let package = Package(
         .systemLibrary(name: "CRandom", path: "Sources/CRandom"),
         .target(name: "Secrets", dependencies: ["CRandom"]),
         .target(name: "Timestamps"),
+        // Deadlines kept by one thread (the provisioning wait, Prisma calls' timeouts).
+        .target(name: "Timers"),
         .target(
             name: "PrismaAPI",
             dependencies: [
-                "Secrets", "JSONValues", .product(name: "Crypto", package: "swift-crypto"),
+                "Secrets", "JSONValues", "Timers", .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -64,7 +66,7 @@ let package = Package(
         .target(
             name: "Claimgate",
             dependencies: [
-                "HTTPServer", "Storage", "Secrets", "Timestamps", "PrismaAPI", "JSONValues",
+                "HTTPServer", "Storage", "Secrets", "Timestamps", "Timers", "PrismaAPI", "JSONValues",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Configuration", package: "swift-configuration"),
@@ -90,7 +92,8 @@ let package = Package(
         .testTarget(
             name: "ClaimgateTests",
             dependencies: [
-                "Claimgate", "ClaimgateSandbox", "HTTPServer", "Storage", "Secrets", "PrismaAPI", "PrismaEmulator", "JSONValues", "TestSupport",
+                "Claimgate", "ClaimgateSandbox", "HTTPServer", "Storage", "Secrets", "PrismaAPI", "PrismaEmulator", "JSONValues", "Timers",
+                "TestSupport",
                 .product(name: "Configuration", package: "swift-configuration"),
             ]),
     ]

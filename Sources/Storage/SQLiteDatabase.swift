@@ -13,7 +13,7 @@ public struct DatabaseOptions: Sendable {
     /// When the WAL is copied back into the database file (see ``CheckpointPolicy``).
     public var checkpoints = CheckpointPolicy()
     /// Whether the WAL's writes go through the batching VFS (`wal_batch.c`): a commit's frames
-    /// reach the file in one `write(2)` instead of two per page, at the same point of the commit
+    /// reach the file in one `write(2)` (per 64 KiB) instead of two per page, at the same point of the commit
     /// and with the same errors. Off only to compare (`CLAIMGATE_DATABASE_WAL_BATCHING=false`).
     public var batchWALWrites = true
     /// Told of storage failures that no caller sees (a checkpoint between requests): count and
@@ -21,17 +21,14 @@ public struct DatabaseOptions: Sendable {
     public var onBackgroundFailure: (@Sendable (any Error) -> Void)?
 
     public init(synchronous: String = "FULL", busyTimeoutMilliseconds: Int = 5000, inlineReaders: Int = 4,
-                checkpoints: CheckpointPolicy = CheckpointPolicy(), onBackgroundFailure: (@Sendable (any Error) -> Void)? = nil) {
+                checkpoints: CheckpointPolicy = CheckpointPolicy(), batchWALWrites: Bool = true,
+                onBackgroundFailure: (@Sendable (any Error) -> Void)? = nil) {
         self.synchronous = synchronous
+        self.batchWALWrites = batchWALWrites
         self.busyTimeoutMilliseconds = busyTimeoutMilliseconds
         self.inlineReaders = inlineReaders
         self.checkpoints = checkpoints
         self.onBackgroundFailure = onBackgroundFailure
-    }
-
-    public init(synchronous: String, batchWALWrites: Bool, onBackgroundFailure: (@Sendable (any Error) -> Void)?) {
-        self.init(synchronous: synchronous, onBackgroundFailure: onBackgroundFailure)
-        self.batchWALWrites = batchWALWrites
     }
 }
 

@@ -1,4 +1,4 @@
-@testable import Claimgate
+@testable import Timers
 import Foundation
 import Synchronization
 import Testing

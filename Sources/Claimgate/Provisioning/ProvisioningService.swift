@@ -4,6 +4,7 @@ import Secrets
 import Storage
 import Synchronization
 import Timestamps
+import Timers
 
 /// Provisioning limits from configuration.
 public struct ProvisioningPolicy: Sendable {

@@ -102,7 +102,7 @@ public struct Settings: Sendable {
         public var path: String
         /// SQLite `synchronous`: `FULL`, `NORMAL` or `EXTRA` (upper case).
         public var synchronous: String
-        /// Whether SQLite's WAL writes are batched into one write per commit (see
+        /// Whether SQLite's WAL writes are batched into one write per commit (per 64 KiB) (see
         /// ``Storage/DatabaseOptions/batchWALWrites``); `false` only to compare.
         public var batchWALWrites: Bool
         /// Directory of `NNNN_name.sql` files (SQLite's); PostgreSQL's are in its `postgres/`.

@@ -10,11 +10,14 @@ import Foundation
 /// than the thread's next wake-up (a heartbeat, a second; the provisioning wait is 20 s) is
 /// recorded without waking anybody, and a cancelled one is simply removed: the thread wakes when a
 /// deadline is reached, for one nearer than its next wake-up, and once a `heartbeat` meanwhile.
-final class Deadlines: @unchecked Sendable {
+///
+/// Used by the provisioning wait and by the Prisma transport's per-call timeout (a NIO timer
+/// armed from the caller's thread wakes the event loop once to arm it).
+public final class Deadlines: @unchecked Sendable {
     // @unchecked: `entries`, `nextID` and `plannedWake` are only touched with `condition` locked.
 
     /// A pending deadline, to ``cancel(_:)`` it.
-    struct Token: Sendable {
+    public struct Token: Sendable {
         fileprivate let at: ContinuousClock.Instant
         fileprivate let id: UInt64
     }
@@ -25,7 +28,7 @@ final class Deadlines: @unchecked Sendable {
     }
 
     /// The one instance of the process (its thread lives as long as the process).
-    static let shared = Deadlines(threadName: "claimgate.wait", heartbeat: .seconds(1))
+    public static let shared = Deadlines(threadName: "claimgate.wait", heartbeat: .seconds(1))
 
     private let condition = NSCondition()
     /// Pending deadlines, earliest first (ties in arrival order).
@@ -48,7 +51,7 @@ final class Deadlines: @unchecked Sendable {
     }
 
     /// Runs `expire` once `delay` has passed, unless cancelled first.
-    func add(after delay: Duration, _ expire: @escaping @Sendable () -> Void) -> Token {
+    public func add(after delay: Duration, _ expire: @escaping @Sendable () -> Void) -> Token {
         // Beyond a century means never, in practice; capping keeps the instant arithmetic finite.
         let at = ContinuousClock.now + min(delay, .seconds(3_155_760_000))
         condition.lock()
@@ -62,7 +65,7 @@ final class Deadlines: @unchecked Sendable {
     }
 
     /// Drops the deadline if it has not passed yet (its action will not run). Wakes nobody.
-    func cancel(_ token: Token) {
+    public func cancel(_ token: Token) {
         condition.lock()
         defer { condition.unlock() }
         let index = insertionIndex(of: token) - 1
