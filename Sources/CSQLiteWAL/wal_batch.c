@@ -4,8 +4,8 @@
  * Why: SQLite writes every WAL frame as two writes (its 24-byte header, then the page), so a
  * commit of 15 pages costs 30 pwrite(2) calls — ~59 per provision here, each a system call with
  * its own inode lock and timestamp update. This VFS keeps the contiguous writes to a WAL file in a
- * buffer and writes them in one call at the points where SQLite, or another connection, could
- * depend on them being in the file:
+ * buffer and writes them in one call (per 64 KiB, see CGWAL_MAX_WRITE) at the points where SQLite,
+ * or another connection, could depend on them being in the file:
  *
  *   - after the page of a commit frame (a frame header whose "database size" field is non-zero),
  *     so a commit's frames are in the file before SQLite publishes them in the WAL index (the same

@@ -1,15 +1,25 @@
 import Foundation
 import Storage
+import TestSupport
 import Testing
 
 /// The VFS that batches WAL writes (`Sources/CSQLiteWAL/wal_batch.c`), on real files.
 @Suite("WAL writes are batched")
 struct WALBatchingTests {
-    /// A fresh directory, removed by the caller.
-    private func directory() throws -> String {
-        let path = NSTemporaryDirectory() + "wal-batch-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
+    /// The blob of row `row` of commit `round` (each distinct, to check what was read back).
+    private func body(round: Int, row: Int) -> [UInt8] {
+        [UInt8](repeating: UInt8(truncatingIfNeeded: round &+ row), count: 1500)
+    }
+
+    /// Reopens `path` on the plain VFS: the file passes `quick_check`, holds `rows` rows, and the
+    /// last row of commit `round` (row `row`) reads back as written.
+    private func expectIntact(_ path: String, rows: Int, last round: Int, row: Int) throws {
+        let reopened = try SQLiteConnection(path: path)
+        #expect(try reopened.queryOne("PRAGMA quick_check")?[0].string == "ok")
+        #expect(try reopened.queryOne("SELECT count(*) FROM notes")?[0].int == rows)
+        let last = try reopened.queryOne("SELECT body FROM notes WHERE tag = ?", ["r\(round)-\(row)"])
+        #expect(last?[0].bytes == body(round: round, row: row))
+        reopened.close()
     }
 
     /// A writer in WAL mode with `synchronous`, a table with an index, and a reader on the
@@ -29,15 +39,14 @@ struct WALBatchingTests {
     private func commit(_ writer: SQLiteConnection, rows: Int, round: Int) throws {
         try writer.execute(script: "BEGIN IMMEDIATE")
         for row in 0..<rows {
-            let body = [UInt8](repeating: UInt8(truncatingIfNeeded: round &+ row), count: 1500)
-            _ = try writer.execute("INSERT INTO notes (body, tag) VALUES (?, ?)", [body, "r\(round)-\(row)"])
+            _ = try writer.execute("INSERT INTO notes (body, tag) VALUES (?, ?)", [body(round: round, row: row), "r\(round)-\(row)"])
         }
         try writer.execute(script: "COMMIT")
     }
 
     @Test("a commit of many pages reaches the WAL in one write, synced or not", arguments: ["FULL", "NORMAL"])
     func oneWritePerCommit(synchronous: String) throws {
-        let dir = try directory()
+        let dir = TestPaths.temporaryDirectory().path
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let writer = try open(dir + "/batch.sqlite", synchronous: synchronous)
         try commit(writer, rows: 1, round: 0)  // the WAL exists from here on
@@ -53,7 +62,7 @@ struct WALBatchingTests {
 
     @Test("a commit larger than one write (over 128 KiB of frames) is written whole, in 64 KiB writes")
     func largeCommit() throws {
-        let dir = try directory()
+        let dir = TestPaths.temporaryDirectory().path
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let path = dir + "/large.sqlite"
         let writer = try open(path, synchronous: "FULL")
@@ -64,21 +73,16 @@ struct WALBatchingTests {
         try commit(writer, rows: 200, round: 1)
         try commit(writer, rows: 31, round: 2)  // ~128 KiB of frames
         let after = try #require(writer.walWriteCounts)
-        // ~0.5 MB in writes of at most 64 KiB: 9 here; fewer would mean larger writes.
+        // ~0.58 MB in writes of at most 64 KiB: 9 here; fewer would mean larger writes.
         #expect(after.written - before.written >= 8, "\(after.written - before.written) writes")
         #expect(after.written - before.written <= 30)
         writer.close()
-        let reopened = try SQLiteConnection(path: path)
-        #expect(try reopened.queryOne("PRAGMA quick_check")?[0].string == "ok")
-        #expect(try reopened.queryOne("SELECT count(*) FROM notes")?[0].int == 232)
-        let last = try reopened.queryOne("SELECT body FROM notes WHERE tag = ?", ["r1-199"])
-        #expect(last?[0].bytes == [UInt8](repeating: UInt8(truncatingIfNeeded: 1 &+ 199), count: 1500))
-        reopened.close()
+        try expectIntact(path, rows: 232, last: 1, row: 199)
     }
 
     @Test("another connection sees every commit at once, and all of it survives a reopen")
     func visibleAndDurable() throws {
-        let dir = try directory()
+        let dir = TestPaths.temporaryDirectory().path
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let path = dir + "/visible.sqlite"
         // NORMAL: no sync at commit, so only the commit frame's write puts the frames in the file
@@ -91,20 +95,16 @@ struct WALBatchingTests {
             #expect(seen?[0].int == round * 5)
             #expect(seen?[1].int == round * 5 * 1500)
             let last = try reader.queryOne("SELECT body FROM notes WHERE tag = ?", ["r\(round)-4"])
-            #expect(last?[0].bytes == [UInt8](repeating: UInt8(truncatingIfNeeded: round &+ 4), count: 1500))
+            #expect(last?[0].bytes == body(round: round, row: 4))
         }
         reader.close()
         writer.close()
-
-        let reopened = try SQLiteConnection(path: path)
-        #expect(try reopened.queryOne("PRAGMA quick_check")?[0].string == "ok")
-        #expect(try reopened.queryOne("SELECT count(*) FROM notes")?[0].int == 100)
-        reopened.close()
+        try expectIntact(path, rows: 100, last: 20, row: 4)
     }
 
     @Test("without the VFS there are no counts (the switch really switches)")
     func switchedOff() throws {
-        let dir = try directory()
+        let dir = TestPaths.temporaryDirectory().path
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let writer = try open(dir + "/plain.sqlite", synchronous: "FULL", batch: false)
         try commit(writer, rows: 3, round: 1)
