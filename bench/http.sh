@@ -17,7 +17,7 @@ source bench/common.sh
 ensure_wrk
 dpkg-query -W -f='${Status}' nginx-light 2>/dev/null | grep -q "install ok installed" || apt-get install -y -qq nginx-light >/dev/null
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-swift build -c release --product claimgate >/dev/null
+build_deployed
 work=$(mktemp -d)
 trap 'kill $cg_pid $cg2_pid 2>/dev/null || true; nginx -c "$work/nginx.conf" -p "$work" -s stop 2>/dev/null || true; rm -rf "$work"' EXIT
 
@@ -25,10 +25,10 @@ trap 'kill $cg_pid $cg2_pid 2>/dev/null || true; nginx -c "$work/nginx.conf" -p 
 # the 1,000 connections wrk opens from the one address 127.0.0.1 (the default, 256, would refuse the
 # rest, as it should refuse one client taking that many).
 CLAIMGATE_PORT=18080 CLAIMGATE_DATABASE_PATH="$work/data/claimgate.sqlite" CLAIMGATE_HTTP_PER_ADDRESS_CONNECTION_LIMIT=0 \
-  .build/release/claimgate serve 2>"$work/claimgate.log" &
+  "$claimgate_bin" serve 2>"$work/claimgate.log" &
 cg_pid=$!
 CLAIMGATE_PORT=18082 CLAIMGATE_DATABASE_PATH="$work/data2/claimgate.sqlite" CLAIMGATE_HTTP_PER_ADDRESS_CONNECTION_LIMIT=0 \
-  CLAIMGATE_READ_CACHE_SECONDS=0 .build/release/claimgate serve 2>"$work/claimgate2.log" &
+  CLAIMGATE_READ_CACHE_SECONDS=0 "$claimgate_bin" serve 2>"$work/claimgate2.log" &
 cg2_pid=$!
 
 chmod 755 "$work"  # nginx's workers run as an unprivileged user: they must read the file

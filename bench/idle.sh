@@ -11,7 +11,7 @@ duration=${2:-5}
 source bench/common.sh
 ensure_wrk
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-swift build -c release --product claimgate >/dev/null
+build_deployed
 work=$(mktemp -d)
 trap 'kill $cg_pid $holder_pid 2>/dev/null || true; rm -rf "$work"' EXIT
 # As deployed, but for a connection limit with room for the 16 measuring connections beside the
@@ -19,7 +19,7 @@ trap 'kill $cg_pid $holder_pid 2>/dev/null || true; rm -rf "$work"' EXIT
 # experiment can be passed in the environment (e.g. CLAIMGATE_HTTP_CONNECTION_MEMORY_LIMIT_BYTES).
 CLAIMGATE_PORT=18080 CLAIMGATE_DATABASE_PATH="$work/data/claimgate.sqlite" \
   CLAIMGATE_HTTP_CONNECTION_LIMIT=$((count + 240)) \
-  .build/release/claimgate serve 2>"$work/claimgate.log" &
+  "$claimgate_bin" serve 2>"$work/claimgate.log" &
 cg_pid=$!
 for _ in $(seq 100); do curl -sf http://127.0.0.1:18080/healthz >/dev/null && break; sleep 0.1; done
 rss() { awk '/VmRSS/ {print $2}' "/proc/$cg_pid/status"; }

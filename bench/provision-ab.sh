@@ -3,19 +3,19 @@
 # by a third within an hour, so runs of bench/provision.sh minutes apart cannot separate a change
 # of 0.1 ms. Each round measures the emulator alone, then build A, then build B (fresh database,
 # 2 s warm-up, 1 connection, synchronous=FULL), against one emulator process.
-# Usage: bench/provision-ab.sh BINARY-A [BINARY-B (default: this checkout's release build)] [rounds] [seconds]
-# (e.g. build the old commit, copy .build/release/claimgate to /tmp/claimgate-old, come back, and
+# Usage: bench/provision-ab.sh BINARY-A [BINARY-B (default: this checkout built as deployed, see common.sh)] [rounds] [seconds]
+# (e.g. build the old commit, copy .build-deployed/release/claimgate to /tmp/claimgate-old, come back, and
 # run bench/provision-ab.sh /tmp/claimgate-old). Prints per round, then the medians last.
 cd "$(dirname "$0")/.."
 set -euo pipefail
 [[ $# -ge 1 ]] || { sed -n 2,8p "$0"; exit 2; }
 a=$1
-b=${2:-.build/release/claimgate}
+b=${2:-}
 rounds=${3:-3}
 duration=${4:-5}
 source bench/common.sh
 ensure_wrk
-[[ -n "${2:-}" ]] || swift build -c release --product claimgate >/dev/null
+[[ -n "$b" ]] || { build_deployed; b=$claimgate_bin; }
 work=$(mktemp -d)
 pids=()
 trap 'kill ${pids[*]} 2>/dev/null || true; rm -rf "$work"' EXIT

@@ -49,6 +49,34 @@ public enum SecureRandom {
         return idBody(count, using: &generator)
     }
 
+    /// An id body of 24 characters like ``idBody(_:)``'s, whose first 9 are `milliseconds` (since
+    /// 1970) in base 36 and whose last 15 are random (~77 bits): ids made later sort after, byte
+    /// by byte, and any two differ in their random part even within one millisecond.
+    ///
+    /// Why: an index on random ids takes every insert on a random leaf page of its B-tree, so the
+    /// pages a run of inserts dirties — and that SQLite's checkpoint then writes back and syncs —
+    /// grow with the table. With the time first, new rows of every index on the id (and on the
+    /// ids they point to) land on the rightmost pages. Measured on provisioning (1 connection,
+    /// interleaved, 9 rounds): Claimgate's p99 lower in 8 of them, by 0.5–1 ms; see README.
+    public static func timeOrderedIdBody(milliseconds: Int64) -> String {
+        var generator = BatchedSystemRandom()
+        return timeOrderedIdBody(milliseconds: milliseconds, using: &generator)
+    }
+
+    /// Base-36 digits in byte order (digits before letters), for the time part: 9 of them cover
+    /// milliseconds until the year 5188.
+    static let orderedDigits = Array("0123456789abcdefghijklmnopqrstuvwxyz".utf8)
+
+    static func timeOrderedIdBody(milliseconds: Int64, using generator: inout some RandomNumberGenerator) -> String {
+        var time = UInt64(max(0, milliseconds))
+        var characters = [UInt8](repeating: 0, count: 9)
+        for index in stride(from: 8, through: 0, by: -1) {
+            characters[index] = orderedDigits[Int(time % 36)]
+            time /= 36
+        }
+        return String(decoding: characters, as: UTF8.self) + idBody(15, using: &generator)
+    }
+
     static let idAlphabet = Array("abcdefghijklmnopqrstuvwxyz0123456789".utf8)
     /// 36^12: twelve base-36 digits per 64-bit draw.
     static let digitsPerDraw = 12

@@ -72,6 +72,28 @@ struct IdBodyTests {
         #expect(SecureRandom.idBody(1, using: &below) == String(decoding: [SecureRandom.idAlphabet[Int((SecureRandom.drawLimit - 1) % SecureRandom.drawRange % 36)]], as: UTF8.self))
     }
 
+    @Test("time-ordered ids: the time in 9 base-36 digits, then 15 random characters; later ids sort after")
+    func timeOrdered() {
+        // The time part against the standard library's own base-36 rendering.
+        for milliseconds: Int64 in [0, 1, 35, 36, 1_764_806_400_000, 1_796_342_400_123, 101_559_956_668_415] {
+            let expected = String(repeating: "0", count: 9 - String(milliseconds, radix: 36).count) + String(milliseconds, radix: 36)
+            #expect(SecureRandom.timeOrderedIdBody(milliseconds: milliseconds).prefix(9) == Substring(expected), "\(milliseconds)")
+        }
+        #expect(SecureRandom.timeOrderedIdBody(milliseconds: -5).hasPrefix("000000000"))
+        // The random part is ``idBody(_:using:)``'s, drawn from the generator given.
+        var scripted = Scripted(values: [5 + 36 * 35, 1])
+        var same = Scripted(values: [5 + 36 * 35, 1])
+        #expect(SecureRandom.timeOrderedIdBody(milliseconds: 36, using: &scripted) == "000000010" + SecureRandom.idBody(15, using: &same))
+        // Byte order is time order, across digit and letter boundaries of the time part.
+        let times: [Int64] = [9, 10, 35, 36, 1_295, 1_296, 1_764_806_400_000, 1_764_806_400_001, 1_764_806_400_036, 1_796_342_400_000]
+        let ids = times.map { SecureRandom.timeOrderedIdBody(milliseconds: $0) }
+        #expect(ids.sorted(by: { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }) == ids)
+        // Within one millisecond they still differ, and keep the shape of every other id.
+        let sameTime = (0..<2_000).map { _ in SecureRandom.timeOrderedIdBody(milliseconds: 1_764_806_400_000) }
+        #expect(Set(sameTime).count == sameTime.count)
+        #expect(sameTime.allSatisfy { $0.utf8.count == 24 && $0.utf8.allSatisfy { SecureRandom.idAlphabet.contains($0) } })
+    }
+
     @Test("ids use the whole alphabet and do not repeat")
     func system() {
         let ids = (0..<5_000).map { _ in SecureRandom.idBody() }

@@ -65,7 +65,7 @@ enum EventLog {
 
     private static func insert(_ kind: Kind, data: some JSONRepresentable, databaseId: String?, accountId: String?, now: Int64,
                                in db: any SQLSession) throws -> String {
-        let id = "evt_" + SecureRandom.idBody()
+        let id = "evt_" + SecureRandom.timeOrderedIdBody(milliseconds: now)
         let payload = envelope(id: id, type: kind.rawValue, timestamp: Timestamp.string(milliseconds: now), data: data.json)
         try EventsRepository.insert(
             id: id, type: kind.rawValue, databaseId: databaseId, accountId: accountId,

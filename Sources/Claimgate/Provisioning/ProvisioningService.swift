@@ -116,17 +116,19 @@ public final class ProvisioningService: Sendable {
 
     private func create(body: [UInt8], principal: String, idempotencyKey given: String?, respondAsync: Bool,
                         on executor: (any TaskExecutor)?) async throws -> CreateResult {
+        let request = try ProvisionRequest.parse(body, regions: await regions.availableIDs(), maxTTL: policy.maxTTLSeconds)
+        let now = clock.milliseconds()
+        // Ids with the time first (see `SecureRandom.timeOrderedIdBody`): the rows of a run of
+        // creates share the rightmost pages of every index on them.
         // A request without a key gets one of ours: if the answer has to be a 202, the partner can
         // only ever collect the credentials by repeating the request with a key (it is returned
         // with the 202), since secrets are never shown by a read.
-        let idempotencyKey: String? = given ?? "cg-auto-" + SecureRandom.idBody()
-        let request = try ProvisionRequest.parse(body, regions: await regions.availableIDs(), maxTTL: policy.maxTTLSeconds)
-        let now = clock.milliseconds()
-        let idBody = SecureRandom.idBody()
+        let idempotencyKey: String? = given ?? "cg-auto-" + SecureRandom.timeOrderedIdBody(milliseconds: now)
+        let idBody = SecureRandom.timeOrderedIdBody(milliseconds: now)
         let ttl = request.ttlSeconds ?? min(policy.defaultTTLSeconds, policy.maxTTLSeconds)
         var record = DatabaseRecord(
             id: "cgdb_" + idBody, logicalId: "cg-" + idBody, status: .provisioning,
-            name: request.name ?? "claimgate-\(idBody.prefix(8))", region: request.region ?? policy.defaultRegion,
+            name: request.name ?? "claimgate-\(idBody.suffix(8))", region: request.region ?? policy.defaultRegion,
             reference: request.reference, metadata: request.metadata, ttlSeconds: ttl,
             expiresAt: now + Int64(ttl) * 1000, createdAt: now)
         record.attempts = 1  // the create below is about to be sent (see Provisioner)
