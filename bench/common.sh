@@ -3,8 +3,8 @@
 # Usage in a script: source bench/common.sh; start_stack [FULL|NORMAL]
 set -euo pipefail
 # The binary every benchmark runs, built the way the Dockerfile builds the deployed one (release,
-# Swift's standard library linked statically: ~7 % less CPU per provision than the dynamically
-# linked development build, interleaved), in a build directory of its own: switching that flag
+# Swift's standard library linked statically: provision's added p50 7-8 % lower and 4-8 % less CPU
+# than the dynamically linked development build, interleaved), in a build directory of its own: switching that flag
 # in .build would rebuild everything (~5 min here) each way.
 claimgate_bin=.build-deployed/release/claimgate
 build_deployed() { swift build -c release --static-swift-stdlib --product claimgate --build-path .build-deployed >/dev/null; }
