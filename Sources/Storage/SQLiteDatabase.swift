@@ -63,7 +63,7 @@ public actor SQLiteDatabase {
     private let onBackgroundFailure: (@Sendable (any Error) -> Void)?
     /// The WAL's frame count after the last commit (nil for an in-memory database).
     private nonisolated let wal: WALMonitor?
-    /// A checkpoint is waiting for a quiet moment (see ``CheckpointPolicy``).
+    /// A checkpoint is waiting for an idle moment (see ``CheckpointPolicy``).
     private var checkpointPending = false
     private var closed = false
 
@@ -143,39 +143,30 @@ public actor SQLiteDatabase {
         defer { writes.add(1, ordering: .sequentiallyConsistent) }
         try endAbandonedTransaction()
         try setSynchronous(durability == .deferred ? "NORMAL" : synchronous)
-        defer { checkpointWhenQuiet() }
+        defer { checkpointWhenIdle() }
         return try transaction("BEGIN IMMEDIATE", body)
     }
 
-    /// Starts waiting for a quiet moment once the WAL is big enough (see ``CheckpointPolicy``).
-    /// The waiting task is isolated to this actor, so its checks run on the SQLite thread
-    /// between jobs, never during a transaction.
-    private func checkpointWhenQuiet() {
+    /// Asks the SQLite thread for a checkpoint at its next idle moment once the WAL is big enough
+    /// (see ``CheckpointPolicy``). It runs there between jobs, so never during a transaction,
+    /// and isolated to this actor: the thread is the actor's executor.
+    private func checkpointWhenIdle() {
         guard !checkpointPending, let frames = wal?.frames.load(ordering: .relaxed), frames >= checkpoints.idleFrames else { return }
         checkpointPending = true
-        Task { await self.checkpointOnceQuiet() }
+        executor.whenIdle(for: checkpoints.idleDelay) { [weak self] in
+            self?.assumeIsolated { $0.checkpointNow() }
+        }
     }
 
-    private func checkpointOnceQuiet() async {
-        defer { checkpointPending = false }
-        var seen = writes.load(ordering: .sequentiallyConsistent)
-        while !closed {
-            // Only cancellation ends a sleep early, and nothing cancels this task.
-            try? await Task.sleep(for: checkpoints.idleDelay)
-            let now = writes.load(ordering: .sequentiallyConsistent)
-            if now != seen {
-                seen = now  // written to meanwhile: not quiet yet
-                continue
-            }
-            guard !closed, let frames = wal?.frames.load(ordering: .relaxed), frames >= checkpoints.idleFrames else { return }
-            do {
-                try endAbandonedTransaction()
-                // Not all copied (a reader still needs old frames): the next write asks again.
-                _ = try connection.checkpoint()
-            } catch {
-                onBackgroundFailure?(error)
-            }
-            return
+    private func checkpointNow() {
+        checkpointPending = false
+        guard !closed, let frames = wal?.frames.load(ordering: .relaxed), frames >= checkpoints.idleFrames else { return }
+        do {
+            try endAbandonedTransaction()
+            // Not all copied (a reader still needs old frames): the next write asks again.
+            _ = try connection.checkpoint()
+        } catch {
+            onBackgroundFailure?(error)
         }
     }
 

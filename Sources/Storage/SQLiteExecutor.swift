@@ -75,6 +75,12 @@ final class SQLiteExecutor: SerialExecutor, TaskExecutor, @unchecked Sendable {
         UnownedTaskExecutor(ordinary: self)
     }
 
+    /// Runs `work` on this thread once it has had nothing to run for `gap` (see
+    /// ``JobQueue/whenIdle(for:_:)``).
+    func whenIdle(for gap: Duration, _ work: @escaping @Sendable () -> Void) {
+        queue.whenIdle(for: gap, work)
+    }
+
     func checkIsolated() {
         precondition(queue.isCurrentThread, "not on the \(queue.threadName) thread")
     }
@@ -106,6 +112,9 @@ private final class JobQueue: @unchecked Sendable {
     private var head = 0
     private var stopping = false
     private var started = false
+    /// Work for the first moment the thread has been idle for `idleGap` (see `whenIdle`).
+    private var idleWork: (@Sendable () -> Void)?
+    private var idleGap: Duration = .zero
     private var thread: pthread_t?
 
     init(threadName: String) {
@@ -126,6 +135,18 @@ private final class JobQueue: @unchecked Sendable {
     func push(_ job: UnownedJob, keeping executor: SQLiteExecutor) {
         condition.lock()
         entries.append(Entry(job: job, executor: executor))
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// Runs `work` on this thread, between jobs, once it has waited `gap` for a job and none came —
+    /// replacing work set earlier that has not run yet. It runs once; a stopping queue drops it.
+    /// For work that should not delay a job but that an idle thread may as well do now: the
+    /// next job, if it comes while `work` runs, waits for it.
+    func whenIdle(for gap: Duration, _ work: @escaping @Sendable () -> Void) {
+        condition.lock()
+        idleWork = work
+        idleGap = gap
         condition.signal()
         condition.unlock()
     }
@@ -152,21 +173,46 @@ private final class JobQueue: @unchecked Sendable {
         condition.broadcast()
         condition.unlock()
 
-        while let entry = next() {
+        while let step = next() {
             // Never run a job with the lock held: the job may enqueue (a task hopping back onto
             // the actor) or release the executor, and both take the lock.
-            entry.job.runSynchronously(isolatedTo: entry.executor.asUnownedSerialExecutor(), taskExecutor: entry.executor.asUnownedTaskExecutor())
+            switch step {
+            case .job(let entry):
+                entry.job.runSynchronously(isolatedTo: entry.executor.asUnownedSerialExecutor(), taskExecutor: entry.executor.asUnownedTaskExecutor())
+            case .idle(let work):
+                work()
+            }
         }
     }
 
-    /// The next job, waiting for one; nil once stopped and empty.
-    private func next() -> Entry? {
+    private enum Step {
+        case job(Entry)
+        case idle(@Sendable () -> Void)
+    }
+
+    /// The next job, waiting for one, or the idle work once the wait has lasted its gap; nil
+    /// once stopped and empty.
+    private func next() -> Step? {
         condition.lock()
         defer { condition.unlock() }
+        var idleSince: ContinuousClock.Instant?
         while head == entries.count {
             if stopping { return nil }
             if head > 0 { entries.removeAll(keepingCapacity: true); head = 0 }
-            condition.wait()
+            guard let work = idleWork else {
+                condition.wait()
+                continue
+            }
+            let now = ContinuousClock.now
+            let since = idleSince ?? now
+            idleSince = since
+            if now - since >= idleGap {
+                idleWork = nil
+                return .idle(work)
+            }
+            // NSCondition waits on the wall clock: a clock step only shortens or stretches this
+            // one wait, since the gap itself is measured on the monotonic clock, and a job ends it.
+            _ = condition.wait(until: Date(timeIntervalSinceNow: (idleGap - (now - since)) / .seconds(1)))
         }
         let entry = entries[head].take()
         head += 1
@@ -174,6 +220,6 @@ private final class JobQueue: @unchecked Sendable {
             entries.removeFirst(head)
             head = 0
         }
-        return entry
+        return entry.map { .job($0) }
     }
 }

@@ -8,20 +8,30 @@ import Synchronization
 /// restarted WAL's header synced by the next commit — inside some request's commit: under a steady
 /// stream of provisions that was every ~40th request and 1.5–3 ms added to it, which made the p99.
 /// Instead:
-/// - once the WAL holds `idleFrames`, the checkpoint waits for a quiet moment: the first `idleDelay`
-///   in which nothing was written (checked on the SQLite thread, between jobs);
-/// - a WAL that reaches `ceilingFrames` anyway (writes that never pause) is checkpointed in the
-///   commit that reached it, as SQLite would have done at 1,000, so the WAL stays bounded
-///   (`ceilingFrames` × the page size on disk; the file is reused, not truncated, since
-///   overwriting a WAL's blocks syncs in half the time of appending to it here). 10,000 frames
-///   is ~340 provisions at full speed: fewer than 1 % of requests pay for a checkpoint (at 4,000,
-///   every ~135th did, and the p99 showed it).
+/// - once the WAL holds `idleFrames`, the checkpoint waits for the SQLite thread to be idle: the
+///   first `idleDelay` in which no job came for it. A provision leaves it idle while Prisma
+///   answers, so the checkpoint mostly runs in that wait instead of in anybody's commit (at the
+///   emulator's 0.5 ms per call, the copy of ~34 provisions' pages starts 0.2 ms into one
+///   provision's wait and ends about when the answer comes). 0.2 ms is far longer than the CPU
+///   work between two writes of one request and far shorter than any network wait. It used to be
+///   20 ms without a write, which a steady stream of provisions never left: the ceiling did
+///   every checkpoint, 5–6 ms in one request's commit, and the p99 showed it (and once in a
+///   while a long one, 18–26 ms p99 in 2 of 6 benchmark runs).
+/// - a WAL that reaches `ceilingFrames` anyway (the thread never idle: writes back to back) is
+///   checkpointed in the commit that reached it, as SQLite would have done at 1,000, so the WAL
+///   stays bounded (`ceilingFrames` × the page size on disk; the file is reused, not truncated,
+///   since overwriting a WAL's blocks syncs in half the time of appending to it here). 10,000
+///   frames is ~340 provisions at full speed: fewer than 1 % of requests pay for a checkpoint
+///   (at 4,000, every ~135th did, and the p99 showed it).
 public struct CheckpointPolicy: Sendable {
+    /// The WAL's size from which a checkpoint is wanted at the next idle moment.
     public var idleFrames: Int
+    /// How long the SQLite thread must have had nothing to run for that moment to count as idle.
     public var idleDelay: Duration
+    /// The WAL's size at which the commit that reached it checkpoints, idle or not.
     public var ceilingFrames: Int
 
-    public init(idleFrames: Int = 1000, idleDelay: Duration = .milliseconds(20), ceilingFrames: Int = 10_000) {
+    public init(idleFrames: Int = 1000, idleDelay: Duration = .microseconds(200), ceilingFrames: Int = 10_000) {
         self.idleFrames = idleFrames
         self.idleDelay = idleDelay
         self.ceilingFrames = max(ceilingFrames, idleFrames)

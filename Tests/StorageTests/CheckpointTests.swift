@@ -3,8 +3,9 @@ import Storage
 import TestSupport
 import Testing
 
-/// ``CheckpointPolicy``: the WAL is copied back when writes pause, or in the commit that reaches
-/// the ceiling when they never do; nothing written is lost either way.
+/// ``CheckpointPolicy``: the WAL is copied back when the SQLite thread is idle (between a
+/// writer's writes too), or in the commit that reaches the ceiling when it never is; nothing
+/// written is lost either way.
 @Suite("WAL checkpoints")
 struct CheckpointTests {
     func fileDatabase(_ policy: CheckpointPolicy, name: String) async throws -> (Database, String) {
@@ -21,7 +22,7 @@ struct CheckpointTests {
         try await database.write { try $0.execute("INSERT INTO t (v, pad) VALUES (?, ?)", [value, String(repeating: "x", count: 2000)]) }
     }
 
-    @Test("a WAL past the idle threshold is checkpointed once writes pause, and reopening finds every row")
+    @Test("a WAL past the idle threshold is checkpointed once writes stop, and reopening finds every row")
     func checkpointWhenQuiet() async throws {
         let (database, path) = try await fileDatabase(
             CheckpointPolicy(idleFrames: 20, idleDelay: .milliseconds(20), ceilingFrames: 1_000_000), name: "quiet")
@@ -41,6 +42,61 @@ struct CheckpointTests {
         let count = try await reopened.read { try $0.queryOne("SELECT COUNT(*) AS n FROM t")?.int("n") }
         #expect(count == value)
         await reopened.close()
+    }
+
+    @Test("the checkpoint runs in a writer's waits between its writes, as in a provision's wait for Prisma")
+    func checkpointInTheGaps() async throws {
+        // Writes 5 ms apart never leave a long quiet, but each gap leaves the SQLite thread idle
+        // for longer than the policy's 1 ms: the WAL must come back below its threshold while the
+        // writes go on, with the ceiling out of reach.
+        let (database, path) = try await fileDatabase(
+            CheckpointPolicy(idleFrames: 20, idleDelay: .milliseconds(1), ceilingFrames: 1_000_000), name: "gaps")
+        var value = 0, largest = 0, drops = 0, previous = 0
+        while drops < 3 && value < 2_000 {
+            value += 1
+            try await insert(value, into: database)
+            try await Task.sleep(for: .milliseconds(5))
+            let frames = try #require(database.walFrames)
+            largest = max(largest, frames)
+            if frames < previous { drops += 1 }
+            previous = frames
+        }
+        #expect(drops >= 3, "the WAL was not checkpointed between writes (\(value) writes, \(largest) frames at most)")
+        await database.close()
+
+        let reopened = try Database(path: path)
+        let count = try await reopened.read { try $0.queryOne("SELECT COUNT(*) AS n FROM t")?.int("n") }
+        #expect(count == value)
+        await reopened.close()
+    }
+
+    @Test("jobs back to back keep the checkpoint waiting: it runs only once the thread has been idle for the delay")
+    func checkpointWaitsForAnIdleThread() async throws {
+        let (database, _) = try await fileDatabase(
+            CheckpointPolicy(idleFrames: 20, idleDelay: .seconds(1), ceilingFrames: 1_000_000), name: "busy")
+        var value = 0
+        while try #require(database.walFrames) < 20 {
+            value += 1
+            try await insert(value, into: database)
+        }
+        let frames = database.walFrames
+        // Reads back to back for 1.5 s, longer than the delay: each leaves the thread idle for
+        // microseconds only, so the checkpoint must not run among them.
+        // The time is taken inside each read, on the SQLite thread: the thread's idle time begins
+        // after it, whereas this task may resume long after (on a loaded machine, tens of ms).
+        let busyUntil = ContinuousClock.now + .milliseconds(1500)
+        var reads = 0, lastJob = ContinuousClock.now
+        while lastJob < busyUntil {
+            lastJob = try await database.read { _ in ContinuousClock.now }
+            reads += 1
+        }
+        #expect(database.walFrames == frames, "checkpointed between back-to-back reads (\(reads) reads)")
+        // Then idle: the checkpoint comes, and not before the delay has passed since the last job.
+        let giveUp = ContinuousClock.now + .seconds(20)
+        while database.walFrames != 0 && ContinuousClock.now < giveUp { try await Task.sleep(for: .milliseconds(5)) }
+        #expect(database.walFrames == 0, "the WAL was not checkpointed once the thread was idle")
+        #expect(ContinuousClock.now - lastJob >= .seconds(1), "checkpointed before the thread had been idle for the delay")
+        await database.close()
     }
 
     @Test("writes that never pause are checkpointed by the commit that reaches the ceiling: the WAL stays bounded")

@@ -14,6 +14,7 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
+from waits import h1_has
 
 
 def provision(base, key):
@@ -45,7 +46,7 @@ def main():
         assert "/authorize" in driver.current_url, driver.current_url
         driver.save_screenshot(shots + "/2-consent.png")
         driver.find_element(By.ID, "approve").click()
-        wait.until(EC.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Your database is yours"))
+        wait.until(h1_has("Your database is yours"))
         assert "/oauth/callback" in driver.current_url, driver.current_url
         driver.save_screenshot(shots + "/3-claimed.png")
         console = driver.find_element(By.PARTIAL_LINK_TEXT, "Prisma Console").get_attribute("href")

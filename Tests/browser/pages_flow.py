@@ -17,6 +17,7 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
+from waits import h1_has
 
 SIZES = [(1280, 800), (390, 844)]
 
@@ -141,12 +142,12 @@ def main():
             run.no_horizontal_scroll(f"claim page {tag}")
             run.shot(f"{tag}-1-claim")
             driver.find_element(By.LINK_TEXT, "Delete this database").click()
-            wait.until(EC.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Delete this database?"))
+            wait.until(h1_has("Delete this database?"))
             run.check_console(f"confirm page {tag}")
             run.accessible(f"confirm page {tag}")
             run.shot(f"{tag}-2-confirm-delete")
             driver.find_element(By.CSS_SELECTOR, "button.danger").click()
-            wait.until(EC.text_to_be_present_in_element((By.TAG_NAME, "h1"), "The database was deleted"))
+            wait.until(h1_has("The database was deleted"))
             back = driver.find_element(By.PARTIAL_LINK_TEXT, f"Back to {brand}").get_attribute("href")
             assert back == return_url, back
             run.check_console(f"deleted page {tag}")
@@ -162,7 +163,7 @@ def main():
             wait.until(EC.element_to_be_clickable((By.ID, "approve")))
             run.shot(f"{tag}-4-consent")
             driver.find_element(By.ID, "approve").click()
-            wait.until(EC.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Your database is yours"))
+            wait.until(h1_has("Your database is yours"))
             back = driver.find_element(By.PARTIAL_LINK_TEXT, f"Back to {brand}").get_attribute("href")
             assert back == return_url, back
             assert driver.find_element(By.PARTIAL_LINK_TEXT, "Prisma Console").is_displayed()
@@ -179,12 +180,12 @@ def main():
                 run.shot(f"{tag}-6-login")
                 driver.find_element(By.ID, "password").send_keys(password)
                 driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
-                wait.until(EC.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Fleet"))
+                wait.until(h1_has("Fleet"))
                 run.check_console(f"login {tag}")
             else:
                 driver.get(base + "/admin")
                 driver.find_element(By.XPATH, "//button[text()='Sign out']").click()
-                wait.until(EC.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Signed out"))
+                wait.until(h1_has("Signed out"))
                 run.check_console(f"sign out {tag}")
                 driver.execute_cdp_cmd("Network.enable", {})
                 driver.execute_cdp_cmd("Network.setExtraHTTPHeaders", {"headers": {"Authorization": good}})
@@ -202,7 +203,7 @@ def main():
                 run.no_horizontal_scroll(f"admin {tag} dark={dark}")
                 run.shot(f"{tag}-6-admin-{'dark' if dark else 'light'}")
             driver.find_element(By.LINK_TEXT, f"keep-me-{width}").click()
-            wait.until(EC.text_to_be_present_in_element((By.TAG_NAME, "h1"), f"keep-me-{width}"))
+            wait.until(h1_has(f"keep-me-{width}"))
             assert "database.claimed" in driver.page_source
             run.check_console(f"timeline {tag}")
             run.accessible(f"timeline {tag}")
