@@ -9,14 +9,17 @@ import Synchronization
 /// stream of provisions that was every ~40th request and 1.5–3 ms added to it, which made the p99.
 /// Instead:
 /// - once the WAL holds `idleFrames`, the checkpoint waits for the SQLite thread to be idle: the
-///   first `idleDelay` in which no job came for it. A provision leaves it idle while Prisma
-///   answers, so the checkpoint mostly runs in that wait instead of in anybody's commit (at the
-///   emulator's 0.5 ms per call, the copy of ~34 provisions' pages starts 0.2 ms into one
-///   provision's wait and ends about when the answer comes). 0.2 ms is far longer than the CPU
-///   work between two writes of one request and far shorter than any network wait. It used to be
-///   20 ms without a write, which a steady stream of provisions never left: the ceiling did
-///   every checkpoint, 5–6 ms in one request's commit, and the p99 showed it (and once in a
-///   while a long one, 18–26 ms p99 in 2 of 6 benchmark runs).
+///   first `idleDelay` in which no job came for it. A provision leaves the thread idle while
+///   Prisma answers, so under a steady stream of provisions the checkpoint starts inside such a
+///   wait rather than inside somebody's commit. Measured with one connection against the emulator
+///   (0.4–0.5 ms per call): a checkpoint at ~1,000 frames (~35 provisions) takes 1.3 ms (median;
+///   the database file's sync is most of it), so the provision whose wait it starts in is ~1.3 ms
+///   slower — one in ~35, where before one in ~340 paid 5–6 ms inside its commit. 0.2 ms is far
+///   longer than the CPU work between two writes of one request and far shorter than any network
+///   wait. It used to be 20 ms without a write, which a steady stream of provisions never left, so
+///   the ceiling did every checkpoint. Larger thresholds (3,000 and 6,000 frames: 2.0 and 2.8 ms
+///   per checkpoint) were no better, interleaved; at 300 (every ~10 provisions, 1.1 ms each) three
+///   runs of six had a p99 of 5.7–70 ms, against none of ~20 at 1,000.
 /// - a WAL that reaches `ceilingFrames` anyway (the thread never idle: writes back to back) is
 ///   checkpointed in the commit that reached it, as SQLite would have done at 1,000, so the WAL
 ///   stays bounded (`ceilingFrames` × the page size on disk; the file is reused, not truncated,
