@@ -22,26 +22,41 @@ struct CheckpointTests {
         try await database.write { try $0.execute("INSERT INTO t (v, pad) VALUES (?, ?)", [value, String(repeating: "x", count: 2000)]) }
     }
 
+    /// Inserts rows 1, 2, … until the WAL holds `frames`; returns the last row's value.
+    func fill(_ database: Database, toFrames frames: Int) async throws -> Int {
+        var value = 0
+        while try #require(database.walFrames) < frames {
+            value += 1
+            try await insert(value, into: database)
+        }
+        return value
+    }
+
+    /// Whether the WAL comes back to 0 frames (a complete checkpoint) within 20 s: polled, with a
+    /// bound generous for a loaded machine.
+    func checkpointed(_ database: Database) async throws -> Bool {
+        let giveUp = ContinuousClock.now + .seconds(20)
+        while database.walFrames != 0 && ContinuousClock.now < giveUp { try await Task.sleep(for: .milliseconds(5)) }
+        return database.walFrames == 0
+    }
+
+    /// The closed database at `path`, opened again, has `count` rows: nothing committed was lost.
+    func expectRows(_ count: Int, afterReopening path: String) async throws {
+        let reopened = try Database(path: path)
+        let found = try await reopened.read { try $0.queryOne("SELECT COUNT(*) AS n FROM t")?.int("n") }
+        #expect(found == count)
+        await reopened.close()
+    }
+
     @Test("a WAL past the idle threshold is checkpointed once writes stop, and reopening finds every row")
     func checkpointWhenQuiet() async throws {
         let (database, path) = try await fileDatabase(
             CheckpointPolicy(idleFrames: 20, idleDelay: .milliseconds(20), ceilingFrames: 1_000_000), name: "quiet")
-        var value = 0
-        while try #require(database.walFrames) < 20 {
-            value += 1
-            try await insert(value, into: database)
-        }
-        // Nothing is written from here on: the checkpoint must come. Polled, with a generous
-        // bound for a loaded machine (it takes ~20 ms when idle).
-        let giveUp = ContinuousClock.now + .seconds(20)
-        while database.walFrames != 0 && ContinuousClock.now < giveUp { try await Task.sleep(for: .milliseconds(5)) }
-        #expect(database.walFrames == 0, "the WAL was not checkpointed after writes stopped")
+        let value = try await fill(database, toFrames: 20)
+        // Nothing is written from here on: the checkpoint must come (~20 ms when idle).
+        #expect(try await checkpointed(database), "the WAL was not checkpointed after writes stopped")
         await database.close()
-
-        let reopened = try Database(path: path)
-        let count = try await reopened.read { try $0.queryOne("SELECT COUNT(*) AS n FROM t")?.int("n") }
-        #expect(count == value)
-        await reopened.close()
+        try await expectRows(value, afterReopening: path)
     }
 
     @Test("the checkpoint runs in a writer's waits between its writes, as in a provision's wait for Prisma")
@@ -63,22 +78,14 @@ struct CheckpointTests {
         }
         #expect(drops >= 3, "the WAL was not checkpointed between writes (\(value) writes, \(largest) frames at most)")
         await database.close()
-
-        let reopened = try Database(path: path)
-        let count = try await reopened.read { try $0.queryOne("SELECT COUNT(*) AS n FROM t")?.int("n") }
-        #expect(count == value)
-        await reopened.close()
+        try await expectRows(value, afterReopening: path)
     }
 
     @Test("jobs back to back keep the checkpoint waiting: it runs only once the thread has been idle for the delay")
     func checkpointWaitsForAnIdleThread() async throws {
         let (database, _) = try await fileDatabase(
             CheckpointPolicy(idleFrames: 20, idleDelay: .seconds(1), ceilingFrames: 1_000_000), name: "busy")
-        var value = 0
-        while try #require(database.walFrames) < 20 {
-            value += 1
-            try await insert(value, into: database)
-        }
+        _ = try await fill(database, toFrames: 20)
         let frames = database.walFrames
         // Reads back to back for 1.5 s, longer than the delay: each leaves the thread idle for
         // microseconds only, so the checkpoint must not run among them.
@@ -92,9 +99,7 @@ struct CheckpointTests {
         }
         #expect(database.walFrames == frames, "checkpointed between back-to-back reads (\(reads) reads)")
         // Then idle: the checkpoint comes, and not before the delay has passed since the last job.
-        let giveUp = ContinuousClock.now + .seconds(20)
-        while database.walFrames != 0 && ContinuousClock.now < giveUp { try await Task.sleep(for: .milliseconds(5)) }
-        #expect(database.walFrames == 0, "the WAL was not checkpointed once the thread was idle")
+        #expect(try await checkpointed(database), "the WAL was not checkpointed once the thread was idle")
         #expect(ContinuousClock.now - lastJob >= .seconds(1), "checkpointed before the thread had been idle for the delay")
         await database.close()
     }
@@ -117,11 +122,7 @@ struct CheckpointTests {
         #expect(largest < 60 + 10, "the WAL grew past its ceiling (\(largest) frames)")
         #expect(drops >= 3, "the WAL was never started over (\(drops) drops)")
         await database.close()
-
-        let reopened = try Database(path: path)
-        let count = try await reopened.read { try $0.queryOne("SELECT COUNT(*) AS n FROM t")?.int("n") }
-        #expect(count == 300)
-        await reopened.close()
+        try await expectRows(300, afterReopening: path)
     }
 
     @Test("an in-memory database has no WAL to report")
