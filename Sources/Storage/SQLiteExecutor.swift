@@ -112,9 +112,8 @@ private final class JobQueue: @unchecked Sendable {
     private var head = 0
     private var stopping = false
     private var started = false
-    /// Work for the first moment the thread has been idle for `idleGap` (see `whenIdle`).
-    private var idleWork: (@Sendable () -> Void)?
-    private var idleGap: Duration = .zero
+    /// Work for the first moment the thread has been idle for `gap` (see `whenIdle`).
+    private var idle: (gap: Duration, work: @Sendable () -> Void)?
     private var thread: pthread_t?
 
     init(threadName: String) {
@@ -145,8 +144,7 @@ private final class JobQueue: @unchecked Sendable {
     /// next job, if it comes while `work` runs, waits for it.
     func whenIdle(for gap: Duration, _ work: @escaping @Sendable () -> Void) {
         condition.lock()
-        idleWork = work
-        idleGap = gap
+        idle = (gap, work)
         condition.signal()
         condition.unlock()
     }
@@ -199,20 +197,20 @@ private final class JobQueue: @unchecked Sendable {
         while head == entries.count {
             if stopping { return nil }
             if head > 0 { entries.removeAll(keepingCapacity: true); head = 0 }
-            guard let work = idleWork else {
+            guard let (gap, work) = idle else {
                 condition.wait()
                 continue
             }
             let now = ContinuousClock.now
             let since = idleSince ?? now
             idleSince = since
-            if now - since >= idleGap {
-                idleWork = nil
+            if now - since >= gap {
+                idle = nil
                 return .idle(work)
             }
             // NSCondition waits on the wall clock: a clock step only shortens or stretches this
             // one wait, since the gap itself is measured on the monotonic clock, and a job ends it.
-            _ = condition.wait(until: Date(timeIntervalSinceNow: (idleGap - (now - since)) / .seconds(1)))
+            _ = condition.wait(until: Date(timeIntervalSinceNow: (gap - (now - since)) / .seconds(1)))
         }
         let entry = entries[head].take()
         head += 1

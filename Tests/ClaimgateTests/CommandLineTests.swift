@@ -33,39 +33,6 @@ struct ClaimgateProcess {
     var printed: String { (try? String(contentsOf: output, encoding: .utf8)) ?? "" }
 }
 
-/// A loopback port nothing listens on now, for a server a test starts with a fixed port (its URL
-/// must be known before it runs). Chosen below the kernel's ephemeral range: a port the kernel
-/// hands out for `bind` to port 0 comes from the range outgoing connections also take their local
-/// ports from, and one of the many loopback connections of the tests running in parallel took it
-/// between this check and the server's bind once in CI ("could not start on port 34185"). The
-/// range's start is read from the kernel (the usual 32768 when it cannot be read).
-func freePort() throws -> UInt16 {
-    let ephemeralStart = (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8))
-        .flatMap { $0.split(whereSeparator: \.isWhitespace).first.flatMap { UInt16($0) } } ?? 32_768
-    let upper = max(ephemeralStart, 20_001)
-    for _ in 0..<100 {
-        let candidate = UInt16.random(in: 20_000..<upper)
-        if canBind(candidate) { return candidate }
-    }
-    throw NoFreePort(below: upper)
-}
-
-struct NoFreePort: Error { let below: UInt16 }
-
-/// Whether a socket can bind 127.0.0.1:`port` now (and, released, leaves it free).
-private func canBind(_ port: UInt16) -> Bool {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { return false }
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = port.bigEndian
-    return withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
-    }
-}
-
 @Suite("The claimgate command", .serialized)
 struct CommandLineTests {
     func environment(database: String, port: UInt16 = 0) -> [String: String] {
